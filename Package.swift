@@ -1,0 +1,90 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// One set of settings for every target: Swift 6 language mode, strict memory safety of the wire code
+/// comes from bounds checks in the code itself, not from flags.
+let settings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "jalm",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "jalmd", targets: ["jalmd"]),
+        .executable(name: "jalm", targets: ["jalm"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+    ],
+    targets: [
+        // Vocabulary: JSON values, frames and messages. No dependencies, no Foundation.
+        .target(name: "JALMWire", swiftSettings: settings),
+        // Pure decisions: the error type, supervision and retry state machines.
+        .target(name: "JALMCore", dependencies: ["JALMWire"], swiftSettings: settings),
+        // Capsules: parsing, validation against the catalog, templating (pure).
+        .target(
+            name: "JALMCapsule",
+            dependencies: ["JALMWire", "JALMCore", .product(name: "Yams", package: "Yams")],
+            swiftSettings: settings),
+        // State: the SQLite store with group commit.
+        .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "JALMStore", dependencies: ["CSQLite", "JALMWire", "JALMCore"], swiftSettings: settings),
+        // Effects: C shims for spawning, then supervisors, channels and the engine.
+        .target(name: "CPosix"),
+        .target(
+            name: "JALMRuntime",
+            dependencies: [
+                "JALMWire", "JALMCore", "JALMCapsule", "JALMStore", "CPosix",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: settings),
+        // Edges: the HTTP API (TCP and Unix socket), the daemon, the CLI.
+        .target(
+            name: "JALMAPI",
+            dependencies: ["JALMRuntime", .product(name: "Hummingbird", package: "hummingbird")],
+            swiftSettings: settings),
+        .executableTarget(
+            name: "jalmd",
+            dependencies: [
+                "JALMAPI", "JALMRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: settings),
+        .executableTarget(
+            name: "jalm",
+            dependencies: [
+                "JALMWire", "CPosix",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: settings),
+        // What a plugin links: handshake, read loop, op dispatch, cancel, drain.
+        .target(name: "JALMLayerKit", dependencies: ["JALMWire", "JALMCore", "CPosix"], swiftSettings: settings),
+        .executableTarget(name: "jalm-layer-io-http", dependencies: ["JALMLayerKit"], path: "Sources/Layers/IOHTTP", swiftSettings: settings),
+        .executableTarget(name: "jalm-layer-io-db", dependencies: ["JALMLayerKit"], path: "Sources/Layers/IODB", swiftSettings: settings),
+        .executableTarget(name: "jalm-layer-io-file", dependencies: ["JALMLayerKit", "CPosix"], path: "Sources/Layers/IOFile", swiftSettings: settings),
+        .executableTarget(name: "jalm-layer-compute-script", dependencies: ["JALMLayerKit"], path: "Sources/Layers/ComputeScript", swiftSettings: settings),
+        .executableTarget(name: "jalm-layer-render-html", dependencies: ["JALMLayerKit"], path: "Sources/Layers/RenderHTML", swiftSettings: settings),
+        .executableTarget(name: "jalm-layer-notify-mq", dependencies: ["JALMLayerKit"], path: "Sources/Layers/NotifyMQ", swiftSettings: settings),
+        // Fixture plugins for the end-to-end tests: echo, slow, crash-on-start, oversize-frame, no-hello, ...
+        .executableTarget(name: "jalm-fixture-layer", dependencies: ["JALMLayerKit", "JALMWire"], path: "Tests/FixtureLayers", swiftSettings: settings),
+        // Benchmarks that print their figures (bench/README.md).
+        .executableTarget(
+            name: "jalm-bench",
+            dependencies: ["JALMRuntime", "JALMWire", "CPosix"],
+            path: "bench/Sources/jalm-bench",
+            swiftSettings: settings),
+
+        .testTarget(name: "JALMWireTests", dependencies: ["JALMWire"], swiftSettings: settings),
+        .testTarget(name: "JALMCoreTests", dependencies: ["JALMCore"], swiftSettings: settings),
+        .testTarget(name: "JALMCapsuleTests", dependencies: ["JALMCapsule"], swiftSettings: settings),
+        .testTarget(name: "JALMStoreTests", dependencies: ["JALMStore"], swiftSettings: settings),
+        .testTarget(name: "IOFileTests", dependencies: ["jalm-layer-io-file", "JALMLayerKit"], swiftSettings: settings),
+        .testTarget(name: "EndToEndTests", dependencies: ["JALMWire", "JALMCapsule", "CPosix"], swiftSettings: settings),
+    ]
+)

@@ -1,0 +1,29 @@
+#ifndef JALM_CPOSIX_H
+#define JALM_CPOSIX_H
+
+#include <sys/types.h>
+#include <stdint.h>
+
+/// Starts `path` with `argv`/`envp` in a new session, with `child_fd` as its fd 3 and every other fd
+/// above 2 closed; stdin is /dev/null, stdout goes to stderr_fd (or /dev/null when -1), stderr to
+/// stderr_fd. The child gets SIGKILL when the spawning thread exits (PR_SET_PDEATHSIG).
+/// Returns the pid, or -errno.
+pid_t jalm_spawn(const char *path, char *const argv[], char *const envp[], int child_fd, int stderr_fd);
+
+/// openat2(2) with RESOLVE_* flags; returns the fd or -errno.
+int jalm_openat2(int dirfd, const char *path, int flags, int mode, uint64_t resolve);
+
+/// RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS (the io-file confinement flags).
+uint64_t jalm_resolve_beneath(void);
+uint64_t jalm_resolve_no_symlinks(void);
+
+/// renameat2(2); flags may be 0 or RENAME_NOREPLACE (1). Returns 0 or -errno.
+int jalm_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags);
+
+/// prctl(PR_SET_PDEATHSIG, sig) for the calling thread's children-to-be (plugins exit with their kernel).
+int jalm_set_pdeathsig(int sig);
+
+/// getsockopt(SO_PEERCRED): the uid of the peer of a Unix socket, or -1.
+int jalm_peer_uid(int fd, uid_t *uid, pid_t *pid);
+
+#endif
