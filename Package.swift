@@ -56,10 +56,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: settings),
+        // The client side of the API: HTTP/1.1 over the control socket or TCP (CLI, tests, benchmarks).
+        .target(name: "JALMClient", swiftSettings: settings),
         .executableTarget(
             name: "jalm",
             dependencies: [
-                "JALMWire", "CPosix",
+                "JALMWire", "JALMClient", "CPosix",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: settings),
@@ -76,7 +78,7 @@ let package = Package(
         // Benchmarks that print their figures (bench/README.md).
         .executableTarget(
             name: "jalm-bench",
-            dependencies: ["JALMRuntime", "JALMWire", "CPosix"],
+            dependencies: ["JALMRuntime", "JALMWire", "JALMClient", "CPosix"],
             path: "bench/Sources/jalm-bench",
             swiftSettings: settings),
 
@@ -85,6 +87,6 @@ let package = Package(
         .testTarget(name: "JALMCapsuleTests", dependencies: ["JALMCapsule"], swiftSettings: settings),
         .testTarget(name: "JALMStoreTests", dependencies: ["JALMStore"], swiftSettings: settings),
         .testTarget(name: "IOFileTests", dependencies: ["jalm-layer-io-file", "JALMLayerKit"], swiftSettings: settings),
-        .testTarget(name: "EndToEndTests", dependencies: ["JALMWire", "JALMCapsule", "CPosix"], swiftSettings: settings),
+        .testTarget(name: "EndToEndTests", dependencies: ["JALMWire", "JALMCapsule", "JALMClient", "JALMStore", "CPosix"], swiftSettings: settings),
     ]
 )

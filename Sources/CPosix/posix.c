@@ -71,3 +71,6 @@ int jalm_peer_uid(int fd, uid_t *uid, pid_t *pid) {
     *pid = cred.pid;
     return 0;
 }
+
+int jalm_o_path(void) { return O_PATH; }
+int jalm_at_empty_path(void) { return AT_EMPTY_PATH; }

@@ -26,4 +26,8 @@ int jalm_set_pdeathsig(int sig);
 /// getsockopt(SO_PEERCRED): the uid of the peer of a Unix socket, or -1.
 int jalm_peer_uid(int fd, uid_t *uid, pid_t *pid);
 
+/// O_PATH and AT_EMPTY_PATH are behind _GNU_SOURCE, which Swift's Glibc module does not define.
+int jalm_o_path(void);
+int jalm_at_empty_path(void);
+
 #endif

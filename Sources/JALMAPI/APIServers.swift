@@ -1,0 +1,43 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import JALMCore
+import JALMRuntime
+
+/// The listeners: the control socket (mode 0660, no token: its file mode is the guard) and, when
+/// configured, TCP (a bearer token, mandatory beyond loopback).
+public enum APIServers {
+    public static func make(kernel: Kernel, logger: Logger) throws(RunnerError) -> [any Service] {
+        let config = kernel.config
+        let socketPath = config.resolvedSocketPath
+        unlink(socketPath)  // a stale socket from a previous run would make bind fail
+        var services: [any Service] = [Application(
+            router: Routes.router(kernel: kernel, token: nil),
+            configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "jalmd"),
+            onServerRunning: { _ in
+                chmod(socketPath, 0o660)
+                logger.notice("control socket listening", metadata: ["api.socket": "\(socketPath)"])
+            },
+            logger: logger)]
+        if let listen = config.listen {
+            guard let port = KernelConfig.port(of: listen) else {
+                throw RunnerError(.invalidInput, "listen must be HOST:PORT, got \"\(listen)\"", pointer: "/listen")
+            }
+            let host = KernelConfig.host(of: listen)
+            let token = config.token
+            if !config.listensOnLoopbackOnly && (token ?? "").isEmpty {
+                throw RunnerError(.invalidInput, "listening on \(listen), beyond loopback, requires a bearer token: "
+                    + "set token in jalmd.yml or JALM_TOKEN", pointer: "/token")
+            }
+            services.append(Application(
+                router: Routes.router(kernel: kernel, token: token),
+                configuration: .init(address: .hostname(host, port: port), serverName: "jalmd"),
+                onServerRunning: { _ in logger.notice("HTTP listening", metadata: ["api.listen": "\(listen)"]) },
+                logger: logger))
+        }
+        return services
+    }
+}

@@ -1,0 +1,106 @@
+import Hummingbird
+import JALMCore
+import JALMRuntime
+import JALMWire
+
+/// The route handlers: each turns a request into a call on the kernel and a JSON or problem response.
+struct Handlers: Sendable {
+    let kernel: Kernel
+
+    /// The longest `?wait=` a client may ask for.
+    static let maxWaitSeconds = 3600.0
+
+    func root() -> Response {
+        JSONResponse.make([
+            "name": "jalmd", "version": .string(jalmVersion),
+            "uptime_s": .double(Double((ContinuousClock.now - kernel.startedAt).components.seconds)),
+        ])
+    }
+
+    func health() -> Response {
+        let h = kernel.health
+        var layers: [String: JSONValue] = [:]
+        for (name, l) in kernel.layers { layers[name] = l.snapshot()["state"] ?? .null }
+        return JSONResponse.make(
+            ["status": h.ok ? "ok" : "unavailable", "layers": .object(layers), "reasons": .array(h.reasons.map { .string($0) })],
+            status: h.ok ? .ok : .serviceUnavailable)
+    }
+
+    func submit(_ request: Request) async -> Response {
+        var request = request
+        let wait: Double?
+        if let w = request.uri.queryParameters["wait"] {
+            guard let s = Double(String(w)), s >= 0, s <= Self.maxWaitSeconds else {
+                return Problem.response(RunnerError(.invalidInput, "wait must be a number of seconds from 0 to 3600",
+                                                    pointer: "/wait"), status: .badRequest)
+            }
+            wait = s
+        } else {
+            wait = nil
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: kernel.config.maxBodyBytes)
+        } catch {
+            return Problem.response(RunnerError(
+                .resourceExhausted, "request body exceeds max_body_bytes (\(kernel.config.maxBodyBytes) bytes)"))
+        }
+        do {
+            let id = try await kernel.engine.submit(body: Array(buffer: body),
+                                                    contentType: request.headers[.contentType])
+            guard let wait else { return JSONResponse.make(["execution_id": .string(id), "state": "pending"], status: .accepted) }
+            let done = await kernel.engine.wait(id: id, timeout: .milliseconds(Int64(wait * 1000)))
+            var view = try kernel.engine.view(id: id)
+            if case .object(var o) = view { o["execution_id"] = .string(id); view = .object(o) }
+            return JSONResponse.make(view, status: done ? .ok : .accepted)
+        } catch {
+            return Problem.response(error)
+        }
+    }
+
+    func list(_ request: Request) -> Response {
+        let q = request.uri.queryParameters
+        guard let limit = q["limit"].map({ Int(String($0)) }) ?? 50 else {
+            return Problem.response(RunnerError(.invalidInput, "limit must be an integer", pointer: "/limit"))
+        }
+        do {
+            return JSONResponse.make(try kernel.engine.list(
+                state: q["state"].map(String.init), limit: limit, cursor: q["cursor"].map(String.init)))
+        } catch {
+            return Problem.response(error)
+        }
+    }
+
+    func view(_ id: String) -> Response {
+        do { return JSONResponse.make(try kernel.engine.view(id: id)) } catch { return Problem.response(error) }
+    }
+
+    func cancel(_ id: String) async -> Response {
+        do {
+            try kernel.engine.cancel(id: id)
+            _ = await kernel.engine.wait(id: id, timeout: .seconds(10))
+            return JSONResponse.make(try kernel.engine.view(id: id))
+        } catch {
+            return Problem.response(error)
+        }
+    }
+
+    func layers() -> Response {
+        JSONResponse.make(["layers": .array(kernel.layers.keys.sorted().map { kernel.layers[$0]!.snapshot() })])
+    }
+
+    func layer(_ name: String) -> Response {
+        guard let l = kernel.layers[name] else { return Problem.response(unknownLayer(name)) }
+        return JSONResponse.make(l.snapshot())
+    }
+
+    func restart(_ name: String) -> Response {
+        guard let l = kernel.layers[name] else { return Problem.response(unknownLayer(name)) }
+        l.restart()
+        return JSONResponse.make(l.snapshot())
+    }
+
+    private func unknownLayer(_ name: String) -> RunnerError {
+        RunnerError(.notFound, "no layer \"\(name)\"; layers are: \(kernel.layers.keys.sorted().joined(separator: ", "))")
+    }
+}

@@ -1,0 +1,24 @@
+import Hummingbird
+import JALMCore
+import JALMRuntime
+import JALMWire
+
+/// The API, the same on the Unix socket and on TCP.
+public enum Routes {
+    public static func router(kernel: Kernel, token: String?) -> Router<BasicRequestContext> {
+        let router = Router()
+        if let token { router.add(middleware: BearerTokenMiddleware(token: token)) }
+        let handlers = Handlers(kernel: kernel)
+        router.get("/") { _, _ in handlers.root() }
+        router.get("/health") { _, _ in handlers.health() }
+        router.post("/exec") { request, _ in await handlers.submit(request) }
+        router.get("/exec") { request, _ in handlers.list(request) }
+        router.get("/exec/:id") { _, context in handlers.view(context.parameters.get("id") ?? "") }
+        router.post("/exec/:id/cancel") { _, context in await handlers.cancel(context.parameters.get("id") ?? "") }
+        router.get("/layers") { _, _ in handlers.layers() }
+        router.get("/layers/:name") { _, context in handlers.layer(context.parameters.get("name") ?? "") }
+        router.post("/layers/:name/restart") { _, context in handlers.restart(context.parameters.get("name") ?? "") }
+        router.get("/catalog") { _, _ in JSONResponse.make(kernel.catalog.json) }
+        return router
+    }
+}

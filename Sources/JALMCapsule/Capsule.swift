@@ -1,0 +1,98 @@
+import JALMCore
+import JALMWire
+
+/// A parsed capsule: an intent and its steps, with every field's place in the submitted document kept
+/// so that later errors can point at it.
+public struct Capsule: Sendable, Hashable {
+    /// What the capsule is for, in a person's words; "unnamed" when the capsule does not say.
+    public var intent: String
+    /// Values the steps may use through `{{ vars.NAME }}`.
+    public var vars: [String: JSONValue]
+    /// Names of secrets the capsule asks for (resolved by a later part of the runner).
+    public var secretNames: [String]
+    /// The steps, in document order.
+    public var steps: [Step]
+    /// The `meta` object, or `.null` when absent.
+    public var meta: JSONValue
+    /// The capsule object as submitted (inside the `jalm_config` wrapper when there was one).
+    public var document: JSONValue
+    /// Where the capsule object sits in the submitted document: `""`, or `/jalm_config`.
+    public var basePointer: JSONPointer
+
+    public init(intent: String, vars: [String: JSONValue] = [:], secretNames: [String] = [], steps: [Step],
+                meta: JSONValue = .null, document: JSONValue, basePointer: JSONPointer = .root) {
+        self.intent = intent
+        self.vars = vars
+        self.secretNames = secretNames
+        self.steps = steps
+        self.meta = meta
+        self.document = document
+        self.basePointer = basePointer
+    }
+
+    /// The step with this id, if any.
+    public func step(id: String) -> Step? {
+        steps.first { $0.id == id }
+    }
+}
+
+/// One step of a capsule: a call of `op` on `layer` with `input`.
+public struct Step: Sendable, Hashable {
+    /// Position in `steps`, from 0.
+    public var index: Int
+    public var id: String
+    public var layer: String
+    public var op: String
+    /// The input as written, templates not yet rendered; `{}` when the step has none.
+    public var input: JSONValue
+    /// The step's own timeout; nil means the card's default.
+    public var timeoutMs: Int64?
+    /// The step's own retry rule; nil means the default for the op's side effect.
+    public var retry: RetrySpec?
+    /// Where the step is in the submitted document, e.g. `/steps/2`.
+    public var pointer: JSONPointer
+
+    public init(index: Int, id: String, layer: String, op: String, input: JSONValue = .object([:]),
+                timeoutMs: Int64? = nil, retry: RetrySpec? = nil, pointer: JSONPointer) {
+        self.index = index
+        self.id = id
+        self.layer = layer
+        self.op = op
+        self.input = input
+        self.timeoutMs = timeoutMs
+        self.retry = retry
+        self.pointer = pointer
+    }
+
+    /// `layer.op`, as atoms.csv and plugin handshakes name an op.
+    public var qualifiedOp: String { "\(layer).\(op)" }
+}
+
+/// A step's `retry:` object with its defaults applied.
+public struct RetrySpec: Sendable, Hashable {
+    /// Attempts after the first.
+    public var max: Int
+    public var baseMs: Int64
+    public var factor: Double
+    public var maxDelayMs: Int64
+    /// 0...1: the share of each delay that is random.
+    public var jitter: Double
+    /// Codes that may be retried; nil means every retryable code.
+    public var retryOn: Set<ErrorCode>?
+
+    public init(max: Int, baseMs: Int64 = 200, factor: Double = 2, maxDelayMs: Int64 = 30_000, jitter: Double = 0.2,
+                retryOn: Set<ErrorCode>? = nil) {
+        self.max = max
+        self.baseMs = baseMs
+        self.factor = factor
+        self.maxDelayMs = maxDelayMs
+        self.jitter = jitter
+        self.retryOn = retryOn
+    }
+
+    /// The same rule in the form JALMCore's retry decisions take.
+    public var rule: RetryRule {
+        RetryRule(max: max, base: .milliseconds(baseMs), factor: factor, maxDelay: .milliseconds(maxDelayMs),
+                  jitter: jitter, retryOn: retryOn)
+    }
+}

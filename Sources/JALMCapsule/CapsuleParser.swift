@@ -1,0 +1,88 @@
+import JALMCore
+import JALMWire
+
+/// Turns a submitted document into a `Capsule`, checking every rule that needs no catalog.
+/// Each violation is `invalid_input` with the pointer of the exact field at fault.
+public enum CapsuleParser {
+    /// Most steps one capsule may have.
+    public static let maxSteps = 1000
+    /// The key under which a capsule may be wrapped: `{"jalm_config": {...}}`.
+    public static let wrapperKey = "jalm_config"
+
+    /// Parses a capsule object, or one wrapped as `{"jalm_config": capsule}` (pointers then start there).
+    public static func parse(_ document: JSONValue) throws(RunnerError) -> Capsule {
+        var base = JSONPointer.root
+        var body = document
+        if let wrapped = document[wrapperKey] {
+            base = base.appending(wrapperKey)
+            body = wrapped
+        }
+        guard case .object(let object) = body else {
+            throw invalid("a capsule must be an object, got \(body.typeName)", at: base)
+        }
+        return Capsule(
+            intent: try intent(object, at: base),
+            vars: try optionalObject(object, "vars", at: base) ?? [:],
+            secretNames: try secrets(object, at: base),
+            steps: try steps(object, at: base),
+            meta: try optionalObject(object, "meta", at: base).map(JSONValue.object) ?? .null,
+            document: body,
+            basePointer: base)
+    }
+
+    static func intent(_ object: [String: JSONValue], at base: JSONPointer) throws(RunnerError) -> String {
+        guard let value = object["intent"] else { return "unnamed" }
+        guard case .string(let text) = value else {
+            throw invalid("intent must be a string, got \(value.typeName)", at: base.appending("intent"))
+        }
+        return text
+    }
+
+    static func optionalObject(_ object: [String: JSONValue], _ key: String, at base: JSONPointer)
+        throws(RunnerError) -> [String: JSONValue]?
+    {
+        guard let value = object[key] else { return nil }
+        guard case .object(let inner) = value else {
+            throw invalid("\(key) must be an object, got \(value.typeName)", at: base.appending(key))
+        }
+        return inner
+    }
+
+    static func secrets(_ object: [String: JSONValue], at base: JSONPointer) throws(RunnerError) -> [String] {
+        guard let value = object["secrets"] else { return [] }
+        let pointer = base.appending("secrets")
+        guard case .array(let items) = value else {
+            throw invalid("secrets must be an array of names, got \(value.typeName)", at: pointer)
+        }
+        var names: [String] = []
+        for (i, item) in items.enumerated() {
+            guard case .string(let name) = item, !name.isEmpty else {
+                throw invalid("a secret name must be a non-empty string", at: pointer.appending(i))
+            }
+            names.append(name)
+        }
+        return names
+    }
+
+    static func steps(_ object: [String: JSONValue], at base: JSONPointer) throws(RunnerError) -> [Step] {
+        let pointer = base.appending("steps")
+        guard let value = object["steps"] else { throw invalid("steps is required", at: pointer) }
+        guard case .array(let items) = value else {
+            throw invalid("steps must be an array, got \(value.typeName)", at: pointer)
+        }
+        guard !items.isEmpty else { throw invalid("steps must not be empty", at: pointer) }
+        guard items.count <= maxSteps else {
+            throw invalid("a capsule has at most \(maxSteps) steps; this one has \(items.count)", at: pointer)
+        }
+        var seen: Set<String> = []
+        var steps: [Step] = []
+        for (i, item) in items.enumerated() {
+            let step = try StepParser.parse(item, index: i, at: pointer.appending(i))
+            guard seen.insert(step.id).inserted else {
+                throw invalid("duplicate step id \"\(step.id)\"", at: step.pointer.appending("id"))
+            }
+            steps.append(step)
+        }
+        return steps
+    }
+}

@@ -1,0 +1,61 @@
+import JALMCore
+import JALMWire
+
+/// What the catalog says about one op: its side effect, default timeout, schemas and examples
+/// (`kernel/step_cards/<layer>.<op>.yml`).
+public struct StepCard: Sendable, Hashable {
+    public var layer: String
+    public var op: String
+    public var summary: String
+    public var sideEffect: SideEffect
+    public var ioType: String
+    /// The timeout of a step that does not state its own.
+    public var defaultTimeoutMs: Int64
+    public var inputSchema: JSONValue
+    public var outputSchema: JSONValue
+    public var examples: [StepExample]
+
+    public init(layer: String, op: String, summary: String, sideEffect: SideEffect, ioType: String,
+                defaultTimeoutMs: Int64, inputSchema: JSONValue, outputSchema: JSONValue,
+                examples: [StepExample] = []) {
+        self.layer = layer
+        self.op = op
+        self.summary = summary
+        self.sideEffect = sideEffect
+        self.ioType = ioType
+        self.defaultTimeoutMs = defaultTimeoutMs
+        self.inputSchema = inputSchema
+        self.outputSchema = outputSchema
+        self.examples = examples
+    }
+
+    /// `layer.op`, as atoms.csv names it.
+    public var qualifiedName: String { "\(layer).\(op)" }
+
+    /// The card as `GET /catalog` serves it.
+    public var json: JSONValue {
+        [
+            "name": .string(qualifiedName), "layer": .string(layer), "op": .string(op), "summary": .string(summary),
+            "side_effect": .string(sideEffect.rawValue), "io_type": .string(ioType),
+            "timeout_ms": .int(defaultTimeoutMs), "input": inputSchema, "output": outputSchema,
+            "examples": .array(examples.map(\.json)),
+        ]
+    }
+}
+
+/// One of the six layers, as `kernel/layers.json` describes it.
+public struct LayerInfo: Sendable, Hashable {
+    public var name: String
+    public var summary: String
+    /// `none` or `outbound`.
+    public var network: String
+    /// The entry as written, with any further fields, for `GET /catalog`.
+    public var json: JSONValue
+
+    public init(name: String, summary: String = "", network: String = "none", json: JSONValue? = nil) {
+        self.name = name
+        self.summary = summary
+        self.network = network
+        self.json = json ?? ["name": .string(name), "summary": .string(summary), "network": .string(network)]
+    }
+}

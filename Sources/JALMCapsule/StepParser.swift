@@ -1,0 +1,85 @@
+import JALMCore
+import JALMWire
+
+/// The rules for one entry of `steps`.
+enum StepParser {
+    static let keys: Set<String> = ["id", "layer", "op", "input", "timeout", "retry"]
+    /// Keys the design names for later issues: refused with a clear message rather than ignored.
+    static let reservedKeys: Set<String> = ["name", "description", "when", "on_error", "compensate"]
+
+    static func parse(_ value: JSONValue, index: Int, at pointer: JSONPointer) throws(RunnerError) -> Step {
+        guard case .object(let object) = value else {
+            throw invalid("a step must be an object, got \(value.typeName)", at: pointer)
+        }
+        try checkKeys(object, at: pointer)
+        let input = object["input"] ?? .object([:])
+        guard case .object = input else {
+            throw invalid("input must be an object, got \(input.typeName)", at: pointer.appending("input"))
+        }
+        return Step(
+            index: index,
+            id: try id(object, at: pointer),
+            layer: try name("layer", object, at: pointer),
+            op: try name("op", object, at: pointer),
+            input: input,
+            timeoutMs: try object["timeout"].map { v throws(RunnerError) in
+                try duration(v, field: "timeout", at: pointer.appending("timeout"))
+            },
+            retry: try object["retry"].map { v throws(RunnerError) in
+                try RetryParser.parse(v, at: pointer.appending("retry"))
+            },
+            pointer: pointer)
+    }
+
+    static func checkKeys(_ object: [String: JSONValue], at pointer: JSONPointer) throws(RunnerError) {
+        for key in object.keys.sorted() where !keys.contains(key) {
+            if reservedKeys.contains(key) {
+                throw invalid("step key \"\(key)\" is not supported yet", at: pointer.appending(key))
+            }
+            let known = keys.sorted().joined(separator: ", ")
+            throw invalid("unknown step key \"\(key)\"; a step has \(known)", at: pointer.appending(key))
+        }
+    }
+
+    static func id(_ object: [String: JSONValue], at pointer: JSONPointer) throws(RunnerError) -> String {
+        let text = try name("id", object, at: pointer)
+        guard isValidID(text) else {
+            throw invalid("step id \"\(text)\" must match ^[A-Za-z_][A-Za-z0-9_-]{0,63}$", at: pointer.appending("id"))
+        }
+        return text
+    }
+
+    /// `^[A-Za-z_][A-Za-z0-9_-]{0,63}$`, checked by hand: ids are checked on every submission.
+    static func isValidID(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard let first = bytes.first, bytes.count <= 64, isLetter(first) || first == UInt8(ascii: "_") else {
+            return false
+        }
+        return bytes.dropFirst().allSatisfy { isLetter($0) || isDigit($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
+    }
+
+    private static func isLetter(_ b: UInt8) -> Bool { (b | 0x20) >= UInt8(ascii: "a") && (b | 0x20) <= UInt8(ascii: "z") }
+    private static func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
+
+    static func name(_ key: String, _ object: [String: JSONValue], at pointer: JSONPointer) throws(RunnerError)
+        -> String
+    {
+        guard let value = object[key] else { throw invalid("\(key) is required", at: pointer.appending(key)) }
+        guard case .string(let text) = value, !text.isEmpty else {
+            throw invalid("\(key) must be a non-empty string, got \(value.typeName)", at: pointer.appending(key))
+        }
+        return text
+    }
+
+    /// A duration that must be positive and at most a day.
+    static func duration(_ value: JSONValue, field: String, at pointer: JSONPointer) throws(RunnerError) -> Int64 {
+        guard let ms = DurationText.parseMilliseconds(value) else {
+            throw invalid("\(field) must be a number of seconds or a text such as \"500ms\", \"30s\", \"5m\", \"1h\"",
+                          at: pointer)
+        }
+        guard ms > 0, ms <= DurationText.maxMilliseconds else {
+            throw invalid("\(field) must be more than 0 and at most 24h", at: pointer)
+        }
+        return ms
+    }
+}

@@ -1,0 +1,79 @@
+import JALMWire
+
+/// The grammar inside the braces: `steps.ID.output[PATH]`, `vars.NAME[PATH]`, where PATH is `.key` and `[N]` parts.
+enum TemplateExpression {
+    struct Parsed: Equatable {
+        var root: TemplateReference.Root
+        var path: [PathComponent]
+    }
+
+    /// The parsed expression, or the reason it is not one.
+    static func parse(_ expression: Substring) -> Result<Parsed, TemplateScanner.ScanError> {
+        var cursor = expression[...]
+        let rootName = name(&cursor)
+        switch rootName {
+        case "steps":
+            guard dot(&cursor), case let id = name(&cursor), !id.isEmpty else {
+                return fail("expected steps.ID.output")
+            }
+            guard dot(&cursor), name(&cursor) == "output" else {
+                return fail("expected steps.\(id).output: a template reads a step's output")
+            }
+            return path(&cursor).map { Parsed(root: .steps(String(id)), path: $0) }
+        case "vars":
+            guard dot(&cursor), case let varName = name(&cursor), !varName.isEmpty else {
+                return fail("expected vars.NAME")
+            }
+            return path(&cursor).map { Parsed(root: .vars(String(varName)), path: $0) }
+        case "secrets":
+            return fail("secrets are not available yet")
+        default:
+            return fail("unknown template root \"\(rootName)\"; a template starts with steps.ID.output or vars.NAME")
+        }
+    }
+
+    private static func fail(_ message: String) -> Result<Parsed, TemplateScanner.ScanError> {
+        .failure(TemplateScanner.ScanError(message: message))
+    }
+
+    /// Characters that end a name: the path punctuation, and anything that cannot be in a plain key.
+    private static func endsName(_ c: Character) -> Bool {
+        c == "." || c == "[" || c == "]" || c.isWhitespace || c == "{" || c == "}"
+    }
+
+    private static func name(_ cursor: inout Substring) -> Substring {
+        let n = cursor.prefix { !endsName($0) }
+        cursor = cursor.dropFirst(n.count)
+        return n
+    }
+
+    private static func dot(_ cursor: inout Substring) -> Bool {
+        guard cursor.first == "." else { return false }
+        cursor = cursor.dropFirst()
+        return true
+    }
+
+    private static func path(_ cursor: inout Substring) -> Result<[PathComponent], TemplateScanner.ScanError> {
+        var components: [PathComponent] = []
+        while let c = cursor.first {
+            if c == "." {
+                cursor = cursor.dropFirst()
+                let key = name(&cursor)
+                guard !key.isEmpty else { return .failure(.init(message: "empty key after \".\"")) }
+                components.append(.key(String(key)))
+            } else if c == "[" {
+                cursor = cursor.dropFirst()
+                let digits = cursor.prefix { $0.isASCII && $0.isNumber }
+                cursor = cursor.dropFirst(digits.count)
+                guard !digits.isEmpty, cursor.first == "]", let i = Int(digits) else {
+                    return .failure(.init(message: "an index is written [N] with N a whole number"))
+                }
+                cursor = cursor.dropFirst()
+                components.append(.index(i))
+            } else {
+                return .failure(.init(message: "unexpected \"\(c)\""))
+            }
+        }
+        return .success(components)
+    }
+}

@@ -1,0 +1,52 @@
+import JALMCore
+import JALMWire
+
+/// Splits a string into literal text and `{{ expression }}` parts.
+enum TemplateScanner {
+    enum Part: Equatable {
+        case literal(Substring)
+        /// The expression with the braces and surrounding spaces removed, and the template as written.
+        case expression(Substring, text: Substring)
+    }
+
+    static let open = Array("{{".utf8)
+    static let close = Array("}}".utf8)
+
+    /// Whether the string holds a `{{` at all: the fast test every render starts with.
+    static func mayContainTemplate(_ s: String) -> Bool {
+        var previous: UInt8 = 0
+        for byte in s.utf8 {
+            if byte == 0x7B, previous == 0x7B { return true }
+            previous = byte
+        }
+        return false
+    }
+
+    /// The parts of `s`, or why it is not well-formed (an unclosed or empty template).
+    static func parts(_ s: String) -> Result<[Part], ScanError> {
+        var parts: [Part] = []
+        var rest = Substring(s)
+        while let start = rest.utf8.firstRange(of: open) {
+            let after = rest[start.upperBound...]
+            guard let end = after.utf8.firstRange(of: close) else {
+                return .failure(ScanError(message: "unclosed \"{{\""))
+            }
+            if start.lowerBound > rest.startIndex { parts.append(.literal(rest[..<start.lowerBound])) }
+            let expression = trim(after[..<end.lowerBound])
+            guard !expression.isEmpty else { return .failure(ScanError(message: "empty template \"{{}}\"")) }
+            parts.append(.expression(expression, text: rest[start.lowerBound..<end.upperBound]))
+            rest = after[end.upperBound...]
+        }
+        if !rest.isEmpty { parts.append(.literal(rest)) }
+        return .success(parts)
+    }
+
+    struct ScanError: Error { var message: String }
+
+    private static func trim(_ s: Substring) -> Substring {
+        var t = s
+        while let c = t.first, c.isWhitespace { t = t.dropFirst() }
+        while let c = t.last, c.isWhitespace { t = t.dropLast() }
+        return t
+    }
+}

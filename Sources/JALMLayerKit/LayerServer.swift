@@ -1,0 +1,124 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+import JALMWire
+
+/// One plugin process's side of the protocol: a reader loop on the kernel socket, calls run as tasks,
+/// replies through a coalescing writer.
+final class LayerServer: Sendable {
+    let layer: String
+    let version: String
+    let setup: LayerSetup
+    let handler: any LayerHandler
+    let writer: FrameWriter
+
+    private struct State: ~Copyable {
+        var tasks: [UInt64: Task<Void, Never>] = [:]
+        var draining = false
+    }
+    private let state = Mutex(State())
+
+    init(layer: String, version: String, setup: LayerSetup, handler: any LayerHandler) {
+        self.layer = layer
+        self.version = version
+        self.setup = setup
+        self.handler = handler
+        self.writer = FrameWriter(fd: setup.fd)
+    }
+
+    func run() async -> Never {
+        let hello = Hello(layer: layer, version: version, ops: LayerKit.systemOps + handler.ops,
+                          pid: getpid(), maxInflight: setup.maxInflight)
+        writer.send(.hello(hello))
+        // The read loop blocks in read(2), so it gets a thread of its own rather than a pool thread.
+        let thread = ReaderThread { self.readLoop() }
+        thread.start()
+        while true { try? await Task.sleep(for: .seconds(3600)) }
+    }
+
+    /// Reads frames until EOF; on EOF the kernel is gone and the plugin exits (DESIGN.md: Transport).
+    private func readLoop() -> Never {
+        var decoder = FrameDecoder(maxFrameSize: setup.maxFrameSize)
+        var buffer = [UInt8](repeating: 0, count: 256 * 1024)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(setup.fd, $0.baseAddress!, $0.count) }
+            if n == 0 { exit(0) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                exit(0)
+            }
+            decoder.append(buffer[0..<n])
+            do {
+                while let done = try decoder.withNext({ body in try self.dispatch(body) }), done {}
+            } catch {
+                printToStandardError("\(layer): protocol error from kernel: \(error)")
+                exit(76)
+            }
+        }
+    }
+
+    /// Handles one kernel message; returns true to continue.
+    private func dispatch(_ body: UnsafeBufferPointer<UInt8>) throws -> Bool {
+        switch try KernelMessage.decode(body) {
+        case .call(let call): start(call)
+        case .cancel(let id): state.withLock { $0.tasks[id] }?.cancel()
+        case .ping(let seq): writer.send(.pong(seq: seq))
+        case .pong: break
+        case .drain: beginDrain()
+        }
+        return true
+    }
+
+    private func start(_ call: Call) {
+        // sys.echo answers on the reader thread: it is the round-trip probe, and a task would only add a hop.
+        if call.op == "sys.echo" {
+            writer.send(.ok(id: call.id, output: call.input, meta: nil))
+            return
+        }
+        let accepted = state.withLock { s -> Bool in
+            if s.draining { return false }
+            let task = Task { await self.execute(call) }
+            s.tasks[call.id] = task
+            return true
+        }
+        if !accepted {
+            writer.send(.err(id: call.id, CallFailure(.layerUnavailable, "\(layer) is draining")))
+        }
+    }
+
+    private func execute(_ call: Call) async {
+        let context = CallContext(
+            callID: call.id, deadline: .now + .milliseconds(max(call.deadlineMs, 0)),
+            idempotencyKey: call.idempotencyKey, traceID: call.traceID, dryRun: call.dryRun)
+        let reply: LayerMessage
+        do {
+            let output = try await perform(call, context: context)
+            reply = .ok(id: call.id, output: output, meta: nil)
+        } catch {
+            reply = .err(id: call.id, Task.isCancelled && error.code != .cancelled
+                ? CallFailure(.cancelled, "cancelled by the kernel") : error)
+        }
+        writer.send(reply)
+        let finishedDrain = state.withLock { s -> Bool in
+            s.tasks[call.id] = nil
+            return s.draining && s.tasks.isEmpty
+        }
+        if finishedDrain { exit(0) }
+    }
+
+    private func perform(_ call: Call, context: CallContext) async throws(CallFailure) -> JSONValue {
+        switch call.op {
+        case "sys.sleep": return try await SystemOps.sleep(call.input)
+        default: return try await handler.handle(op: call.op, input: call.input, context: context)
+        }
+    }
+
+    private func beginDrain() {
+        let idle = state.withLock { s -> Bool in
+            s.draining = true
+            return s.tasks.isEmpty
+        }
+        if idle { exit(0) }
+    }
+}

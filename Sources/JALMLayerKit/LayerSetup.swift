@@ -1,0 +1,28 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What the kernel tells a plugin at spawn, through its environment.
+public struct LayerSetup: Sendable {
+    /// The socket to the kernel (`JALM_FD`, 3 by default).
+    public var fd: Int32
+    /// The daemon's data folder (`JALM_DATA`).
+    public var dataDir: String
+    /// The largest frame either side may send (`JALM_MAX_FRAME`).
+    public var maxFrameSize: Int
+    /// Calls this process runs at once before it queues (`JALM_MAX_INFLIGHT`).
+    public var maxInflight: Int
+
+    public static func fromEnvironment() -> LayerSetup {
+        LayerSetup(
+            fd: env("JALM_FD").flatMap { Int32($0) } ?? 3,
+            dataDir: env("JALM_DATA") ?? ".jalm",
+            maxFrameSize: env("JALM_MAX_FRAME").flatMap { Int($0) } ?? 16 * 1024 * 1024,
+            maxInflight: env("JALM_MAX_INFLIGHT").flatMap { Int($0) } ?? 64)
+    }
+
+    public static func env(_ name: String) -> String? {
+        guard let p = getenv(name) else { return nil }
+        return String(cString: p)
+    }
+}

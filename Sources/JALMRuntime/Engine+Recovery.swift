@@ -1,0 +1,63 @@
+import Logging
+import JALMCapsule
+import JALMCore
+import JALMStore
+import JALMWire
+
+extension Engine {
+    /// After a restart: resumes every execution the journal says was pending or running, from its first
+    /// unfinished step. A repeatable step that was in flight is run again; a `write`/`external` step that
+    /// was in flight is marked `unknown` and fails the execution, since it may have happened.
+    public func recover() async {
+        let unfinished: [ExecutionRecord]
+        do { unfinished = try store.unfinishedExecutions() } catch {
+            logger.error("cannot read unfinished executions", metadata: ["error": "\(error)"])
+            return
+        }
+        for record in unfinished { await resume(record) }
+        if !unfinished.isEmpty {
+            logger.notice("resumed unfinished executions", metadata: ["engine.resumed": "\(unfinished.count)"])
+        }
+    }
+
+    private func resume(_ record: ExecutionRecord) async {
+        let capsule: Capsule
+        let runs: [StepRunRecord]
+        do {
+            capsule = try CapsuleParser.parse(Document.parse(Array(record.capsule.utf8), contentType: nil))
+            runs = try store.stepRuns(executionID: record.id)
+        } catch {
+            await finish(id: record.id, state: .failed, error: RunnerError(.internal, "cannot resume: \(error)"))
+            return
+        }
+        var outputs: [String: JSONValue] = [:]
+        var attempts: [Int: Int] = [:]
+        for run in runs { attempts[run.stepIndex] = max(attempts[run.stepIndex] ?? 0, run.attempt) }
+        for step in capsule.steps {
+            let latest = runs.last { $0.stepIndex == step.index }
+            if let latest, latest.state == StepRunState.ok.rawValue {
+                outputs[step.id] = latest.output ?? .null
+                continue
+            }
+            if let latest, latest.state == StepRunState.dispatched.rawValue || latest.state == StepRunState.queued.rawValue,
+               !(SideEffect(rawValue: latest.sideEffect) ?? .external).isRepeatable
+            {
+                var row = latest
+                row.state = StepRunState.unknown.rawValue
+                row.finishedAt = epochMilliseconds()
+                let error = RunnerError(
+                    .unknown, "step \(step.id) (\(step.layer).\(step.op)) was in flight when jalmd stopped; "
+                        + "its side effect (\(latest.sideEffect)) may or may not have happened", at: step.pointer)
+                row.error = error.json
+                store.submit([.upsertStepRun(row)])
+                state.withLock { $0.running[record.id] = Running() }
+                await finish(id: record.id, state: .failed, error: error)
+                return
+            }
+            start(id: record.id, capsule: capsule, from: step.index, outputs: outputs, attempts: attempts)
+            return
+        }
+        state.withLock { $0.running[record.id] = Running() }
+        await finish(id: record.id, state: .completed, error: nil)
+    }
+}

@@ -1,0 +1,127 @@
+import Logging
+import JALMCapsule
+import JALMCore
+import JALMStore
+import JALMWire
+
+extension Engine {
+    enum StepResult {
+        case ok(JSONValue)
+        case failed(RunnerError)
+        case cancelled
+    }
+
+    /// Runs the steps of one execution in order, from `index`, and journals how it ends.
+    func run(id: String, capsule: Capsule, from index: Int, outputs: [String: JSONValue], attempts: [Int: Int]) async {
+        store.submit([.updateExecution(id: id, state: ExecutionState.running.rawValue, startedAt: epochMilliseconds(),
+                                       finishedAt: nil, error: nil)])
+        var outputs = outputs
+        var ending: (ExecutionState, RunnerError?) = (.completed, nil)
+        for step in capsule.steps[index...] {
+            if Task.isCancelled { ending = (.cancelled, RunnerError(.cancelled, "cancelled before step \(step.id)")); break }
+            let context = TemplateContext(vars: capsule.vars, stepOutputs: outputs)
+            switch await runStep(step, execution: id, context: context, firstAttempt: (attempts[step.index] ?? 0) + 1) {
+            case .ok(let output):
+                outputs[step.id] = output
+                continue
+            case .failed(let error):
+                ending = (.failed, error)
+            case .cancelled:
+                ending = (.cancelled, RunnerError(.cancelled, "cancelled during step \(step.id)", at: step.pointer))
+            }
+            break
+        }
+        await finish(id: id, state: ending.0, error: ending.1)
+    }
+
+    func finish(id: String, state: ExecutionState, error: RunnerError?) async {
+        do {
+            try await store.commit([.updateExecution(
+                id: id, state: state.rawValue, startedAt: nil, finishedAt: epochMilliseconds(), error: error?.json)])
+        } catch {
+            logger.error("cannot journal the end of an execution", metadata: ["exec.id": "\(id)", "error": "\(error)"])
+        }
+        logger.debug("execution ended", metadata: ["exec.id": "\(id)", "exec.state": "\(state.rawValue)"])
+        finished(id: id)
+    }
+
+    /// One step, every attempt of it, each attempt its own journal row.
+    func runStep(_ step: Step, execution id: String, context: TemplateContext, firstAttempt: Int) async -> StepResult {
+        guard let card = catalog.card(layer: step.layer, op: step.op), let supervisor = layers[step.layer] else {
+            return .failed(RunnerError(.notFound, "no layer serves \(step.layer).\(step.op)", at: step.pointer))
+        }
+        let sideEffect = SideEffect(rawValue: card.sideEffect.rawValue) ?? .external
+        var row = StepRunRecord(
+            executionID: id, stepIndex: step.index, stepID: step.id, attempt: firstAttempt, layer: step.layer,
+            op: step.op, sideEffect: sideEffect.rawValue, state: StepRunState.queued.rawValue, input: nil, output: nil,
+            error: nil, queuedAt: epochMilliseconds(), dispatchedAt: nil, finishedAt: nil, layerPID: nil,
+            pluginVersion: nil, idempotencyKey: sideEffect.isRepeatable ? nil : "\(id)/\(step.id)/1")
+        let input: JSONValue
+        do {
+            input = try Template.render(step.input, context: context, at: step.pointer.appending("input"))
+            try JSONSchema.validate(input, against: card.inputSchema, at: step.pointer.appending("input"))
+        } catch {
+            return journalFailure(&row, error)
+        }
+        row.input = input
+        let rule = step.retry?.rule ?? .default(for: sideEffect)
+        let timeout = Duration.milliseconds(step.timeoutMs ?? card.defaultTimeoutMs)
+        while true {
+            row.state = StepRunState.dispatched.rawValue
+            row.dispatchedAt = epochMilliseconds()
+            // A repeatable step may be journaled lazily: if the kernel dies first, it is simply run again.
+            // Any other step waits until its dispatch is durable, so a crash leaves it marked in flight.
+            if sideEffect.isRepeatable {
+                store.submit([.upsertStepRun(row)])
+            } else {
+                do { try await store.commit([.upsertStepRun(row)]) } catch {
+                    return .failed(RunnerError(.internal, "cannot journal step \(step.id): \(error)", at: step.pointer))
+                }
+            }
+            let (outcome, receipt) = await supervisor.call(
+                op: step.op, input: input, timeout: timeout, idempotencyKey: row.idempotencyKey, traceID: id)
+            row.finishedAt = epochMilliseconds()
+            row.layerPID = receipt.pid.map(Int.init)
+            row.pluginVersion = receipt.version
+            switch outcome {
+            case .ok(let output, _):
+                row.state = StepRunState.ok.rawValue
+                row.output = output
+                store.submit([.upsertStepRun(row)])
+                return .ok(output)
+            case .failed(let failure):
+                row.state = Self.stepState(for: failure.code).rawValue
+                row.error = RunnerError(failure).json
+                store.submit([.upsertStepRun(row)])
+                if Task.isCancelled || failure.code == .cancelled { return .cancelled }
+                guard let delay = rule.delay(after: row.attempt - firstAttempt + 1, code: failure.code,
+                                             unit: Double.random(in: 0..<1)) else {
+                    var error = RunnerError(failure)
+                    error.pointer = step.pointer.description
+                    error.message = "step \(step.id) (\(step.layer).\(step.op)) failed: \(failure.message)"
+                    return .failed(error)
+                }
+                do { try await Task.sleep(for: delay) } catch { return .cancelled }
+                row.attempt += 1
+                row.output = nil
+                row.error = nil
+            }
+        }
+    }
+
+    private func journalFailure(_ row: inout StepRunRecord, _ error: RunnerError) -> StepResult {
+        row.state = StepRunState.error.rawValue
+        row.error = error.json
+        row.finishedAt = epochMilliseconds()
+        store.submit([.upsertStepRun(row)])
+        return .failed(error)
+    }
+
+    static func stepState(for code: ErrorCode) -> StepRunState {
+        switch code {
+        case .timeout: .timedOut
+        case .cancelled: .cancelled
+        default: .error
+        }
+    }
+}

@@ -1,0 +1,91 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Logging
+import ServiceLifecycle
+import JALMCapsule
+import JALMCore
+import JALMStore
+import JALMWire
+
+/// The composition root: the store, the catalog, one supervisor per layer and the engine, run as one
+/// `Service`. On graceful shutdown it drains: no new executions, running ones finish (bounded), layers
+/// get `drain`, the journal is flushed.
+public final class Kernel: Service, Sendable {
+    public let config: KernelConfig
+    public let store: Store
+    public let catalog: Catalog
+    public let layers: [String: LayerSupervisor]
+    public let engine: Engine
+    public let startedAt = ContinuousClock.now
+    let logger: Logger
+
+    public init(config: KernelConfig, logger: Logger) throws {
+        self.config = config
+        self.logger = logger
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: config.dataDirectory + "/files", withIntermediateDirectories: true)
+        self.catalog = try Catalog.load(directory: config.shareDirectory + "/kernel")
+        self.store = try Store(path: config.dataDirectory + "/journal.sqlite", synchronous: config.journalSynchronous)
+        var layers: [String: LayerSupervisor] = [:]
+        let store = self.store
+        for info in catalog.layers {
+            let dir = config.shareDirectory + "/plugins/" + info.name
+            guard let data = fm.contents(atPath: dir + "/plugin.yml") else {
+                throw RunnerError(.notFound, "no manifest for layer \(info.name) at \(dir)/plugin.yml")
+            }
+            let manifest = try LayerManifest.parse(Document.parse(Array(data), contentType: "yaml"), directory: dir)
+            let required = Set(catalog.cards.filter { $0.layer == info.name }.map(\.op))
+            layers[info.name] = LayerSupervisor(
+                manifest: manifest, settings: config.supervisor, requiredOps: required, logger: logger
+            ) { event, detail in
+                store.submit([.layerEvent(LayerEventRecord(at: epochMilliseconds(), layer: info.name, event: event,
+                                                           detail: detail))])
+            }
+        }
+        self.layers = layers
+        self.engine = Engine(store: store, catalog: catalog, layers: layers, settings: config.engine, logger: logger)
+    }
+
+    /// Starts every layer and waits (up to the hello timeout) until each has greeted, then resumes the journal.
+    public func start() async {
+        for l in layers.values { l.start() }
+        let deadline = ContinuousClock.now + config.supervisor.helloTimeout
+        while ContinuousClock.now < deadline, !layers.values.allSatisfy({ $0.isReady || $0.quarantineReason != nil }) {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        let down = layers.values.filter { !$0.isReady }.map(\.name).sorted()
+        if down.isEmpty {
+            logger.notice("all layers ready", metadata: ["kernel.layers": "\(layers.count)"])
+        } else {
+            logger.error("layers not ready at start", metadata: ["kernel.down": "\(down.joined(separator: ","))"])
+        }
+        await engine.recover()
+    }
+
+    public func run() async throws {
+        await start()
+        try? await gracefulShutdown()
+        await shutdown()
+    }
+
+    public func shutdown() async {
+        logger.notice("draining", metadata: ["engine.running": "\(engine.runningCount)"])
+        await engine.drain()
+        await withTaskGroup(of: Void.self) { group in
+            for l in layers.values { group.addTask { await l.drain(timeout: .seconds(5)) } }
+        }
+        store.close()
+        logger.notice("stopped")
+    }
+
+    /// `GET /health`: ready when every layer is.
+    public var health: (ok: Bool, reasons: [String]) {
+        var reasons: [String] = []
+        for l in layers.values.sorted(by: { $0.name < $1.name }) where !l.isReady {
+            reasons.append("\(l.name): " + (l.quarantineReason.map { "quarantined: \($0)" } ?? "not ready"))
+        }
+        return (reasons.isEmpty, reasons)
+    }
+}

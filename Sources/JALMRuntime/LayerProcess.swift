@@ -1,0 +1,95 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CPosix
+import Logging
+import Synchronization
+import JALMWire
+
+/// One running plugin process: its pid, its channel, what it announced, and how it ended.
+final class LayerProcess: Sendable {
+    let pid: Int32
+    let channel: LayerChannel
+    let startedAt: ContinuousClock.Instant
+    let generation: Int
+
+    private struct State: ~Copyable {
+        var hello: Hello?
+        var greetedAt: ContinuousClock.Instant?
+        var inflight = 0
+        var served = 0
+        var lastPong: ContinuousClock.Instant
+        var pingSeq: UInt64 = 0
+    }
+    private let state: Mutex<State>
+
+    init(pid: Int32, channel: LayerChannel, generation: Int) {
+        self.pid = pid
+        self.channel = channel
+        self.generation = generation
+        self.startedAt = .now
+        self.state = Mutex(State(lastPong: .now))
+    }
+
+    var hello: Hello? { state.withLock { $0.hello } }
+    var inflight: Int { state.withLock { $0.inflight } }
+    var served: Int { state.withLock { $0.served } }
+
+    func greeted(_ h: Hello) {
+        state.withLock { $0.hello = h; $0.greetedAt = .now; $0.lastPong = .now }
+    }
+
+    /// Takes a call slot if fewer than `limit` are in flight.
+    func reserve(limit: Int) -> Bool {
+        state.withLock { s in
+            guard s.inflight < limit else { return false }
+            s.inflight += 1
+            return true
+        }
+    }
+
+    func release() {
+        state.withLock { $0.inflight -= 1; $0.served += 1 }
+    }
+
+    func ponged() { state.withLock { $0.lastPong = .now } }
+
+    /// Sends a ping and says whether the previous ones went unanswered for longer than `timeout`.
+    func ping(timeout: Duration) -> Bool {
+        let (seq, silent) = state.withLock { s -> (UInt64, Bool) in
+            s.pingSeq += 1
+            return (s.pingSeq, ContinuousClock.now - s.lastPong > timeout)
+        }
+        if silent { return false }
+        channel.send(.ping(seq: seq))
+        return true
+    }
+
+    func kill() { _ = Glibc.kill(pid, SIGKILL) }
+
+    /// Collects the exit status: waits a moment for a process that is exiting on its own, then kills it.
+    /// Runs on the channel's reader thread after EOF, never on a pool thread.
+    func reap() -> String {
+        var status: Int32 = 0
+        for _ in 0..<40 {
+            let r = waitpid(pid, &status, WNOHANG)
+            if r == pid { return Self.describe(status) }
+            if r < 0 { return "already reaped" }
+            usleep(5_000)
+        }
+        kill()
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return Self.describe(status)
+    }
+
+    static func describe(_ status: Int32) -> String {
+        let sig = status & 0x7F
+        if sig == 0 { return "exited with status \((status >> 8) & 0xFF)" }
+        let name = signalNames[Int(sig)] ?? "signal \(sig)"
+        return "killed by \(name)"
+    }
+
+    private static let signalNames: [Int: String] = [
+        6: "SIGABRT", 9: "SIGKILL", 11: "SIGSEGV", 15: "SIGTERM", 31: "SIGSYS", 7: "SIGBUS", 4: "SIGILL", 8: "SIGFPE",
+    ]
+}

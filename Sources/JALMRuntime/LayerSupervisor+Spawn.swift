@@ -1,0 +1,149 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import JALMCore
+import JALMWire
+
+extension LayerSupervisor {
+    /// The executable a manifest names: a bare name from the binary folder, a path relative to the manifest.
+    var executablePath: String {
+        let exe = manifest.executable
+        if exe.hasPrefix("/") { return exe }
+        if exe.contains("/") { return manifest.directory + "/" + exe }
+        return settings.binDirectory + "/" + exe
+    }
+
+    func spawn(slot i: Int) async {
+        var fds: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else {
+            processFailed(slot: i, process: nil, reason: "socketpair failed: errno \(errno)")
+            return
+        }
+        let errFD = StderrPump.start(layer: name, logger: logger)
+        var env = manifest.environment
+        for key in ["PATH", "HOME", "LANG", "TZ"] { if let v = getenv(key) { env[key] = env[key] ?? String(cString: v) } }
+        env["JALM_FD"] = "3"
+        env["JALM_LAYER"] = name
+        env["JALM_DATA"] = settings.dataDirectory
+        env["JALM_MAX_FRAME"] = String(settings.maxFrameSize)
+        env["JALM_MAX_INFLIGHT"] = String(manifest.maxInflight)
+        let pid = await Spawner.shared.spawn(.init(
+            path: executablePath, arguments: manifest.arguments, environment: env, childFD: fds[1], stderrFD: errFD))
+        close(fds[1])
+        if errFD >= 0 { close(errFD) }
+        guard pid > 0 else {
+            close(fds[0])
+            processFailed(slot: i, process: nil, reason: "cannot start \(executablePath): errno \(-pid)")
+            return
+        }
+        let generation = state.withLock { s -> Int in s.generation += 1; return s.generation }
+        let box = ProcessBox()
+        let channel = LayerChannel(fd: fds[0], layer: name, maxFrameSize: settings.maxFrameSize) { [self] event in
+            if let p = box.process { self.handle(event, from: p, slot: i) }
+        }
+        let process = LayerProcess(pid: pid, channel: channel, generation: generation)
+        box.process = process
+        let stale = state.withLock { s -> Bool in
+            if s.stopping { return true }
+            s.slots[i].process = process
+            s.slots[i].machine.spawned(at: .now)
+            return false
+        }
+        channel.start()
+        if stale {
+            process.kill()
+            return
+        }
+        logger.info("layer process spawned", metadata: ["layer.pid": "\(pid)", "layer.generation": "\(generation)"])
+        Timers.shared.schedule(after: settings.helloTimeout) { [self] in
+            let silent = state.withLock { s in s.slots[i].process === process && process.hello == nil }
+            if silent {
+                process.channel.close(reason: "did not say hello within \(settings.helloTimeout)")
+                process.kill()
+            }
+        }
+    }
+
+    func handle(_ event: ChannelEvent, from process: LayerProcess, slot i: Int) {
+        switch event {
+        case .hello(let h):
+            let missing = requiredOps.subtracting(h.ops)
+            guard missing.isEmpty else {
+                process.channel.close(reason: "does not implement ops the catalog routes to it: "
+                    + missing.sorted().joined(separator: ", "), code: .protocolError)
+                return
+            }
+            process.greeted(h)
+            state.withLock { s in
+                if s.slots[i].process === process { s.slots[i].machine.greeted(at: .now) }
+            }
+            logger.info("layer ready", metadata: [
+                "layer.pid": "\(process.pid)", "layer.version": "\(h.version)", "layer.ops": "\(h.ops.count)",
+            ])
+            wakeAll()
+        case .pong:
+            process.ponged()
+        case .log(let r):
+            var meta: Logger.Metadata = ["layer.pid": "\(process.pid)"]
+            for (k, v) in r.fields { meta["plugin.\(k)"] = "\(v)" }
+            logger.log(level: Logger.Level(rawValue: r.level) ?? .info, "\(r.message)", metadata: meta)
+        case .closed(let reason):
+            let status = process.reap()
+            processFailed(slot: i, process: process, reason: "\(reason); \(status)")
+        }
+    }
+
+    /// A process is gone (or never started): ask the state machine what to do, then do it.
+    func processFailed(slot i: Int, process: LayerProcess?, reason: String) {
+        let action = state.withLock { s -> SupervisorStateMachine.Action in
+            if let process {
+                guard s.slots[i].process === process else { return .none }
+                s.slots[i].process = nil
+            }
+            return s.slots[i].machine.failed(at: .now, reason: reason)
+        }
+        switch action {
+        case .none:
+            logger.info("layer process ended", metadata: ["layer.reason": "\(reason)"])
+        case .spawn:
+            Task { await self.spawn(slot: i) }
+        case .respawn(let delay):
+            logger.warning("layer process failed; restarting", metadata: [
+                "layer.reason": "\(reason)", "layer.restart_in_ms": "\(delay.milliseconds)",
+            ])
+            recordEvent("restart", ["reason": .string(reason), "delay_ms": .int(delay.milliseconds)])
+            Timers.shared.schedule(after: delay) { [self] in
+                let go = state.withLock { $0.slots[i].machine.backoffElapsed(at: .now) }
+                if go == .spawn { Task { await self.spawn(slot: i) } }
+            }
+        case .quarantine(let why):
+            logger.error("layer quarantined", metadata: ["layer.reason": "\(why)"])
+            recordEvent("quarantine", ["reason": .string(why)])
+        }
+        wakeAll()
+    }
+
+    func pingLoop() async {
+        while true {
+            try? await Task.sleep(for: settings.pingInterval)
+            let processes = state.withLock { s -> [LayerProcess]? in
+                s.stopping ? nil : s.slots.compactMap { $0.machine.isReady ? $0.process : nil }
+            }
+            guard let processes else { return }
+            for p in processes where !p.ping(timeout: settings.pingTimeout) {
+                p.channel.close(reason: "stopped answering pings for \(settings.pingTimeout)")
+                p.kill()
+            }
+        }
+    }
+}
+
+/// Lets the channel's event handler reach the process that owns the channel (created after it).
+final class ProcessBox: @unchecked Sendable {
+    var process: LayerProcess?
+}
+
+extension Duration {
+    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
+}

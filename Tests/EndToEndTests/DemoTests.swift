@@ -1,0 +1,49 @@
+import Foundation
+import JALMCapsule
+import JALMWire
+import Testing
+
+@Suite(.serialized) struct DemoTests {
+    @Test func theDemoCapsuleWritesReadsAndPassesValuesAlong() throws {
+        let daemon = try Daemon()
+        let body = try Array(Data(contentsOf: URL(fileURLWithPath: Daemon.repoDir + "/examples/demo.yml")))
+        let (status, view) = try daemon.request("POST", "/exec?wait=30", body: body, contentType: "application/yaml")
+        #expect(status == 200, "\(view)")
+        #expect(view["state"] == "completed", "\(view)")
+        #expect(view["outputs"]?["echo"] == ["greeting": "Hello, world!", "bytes": 13])
+        let file = try String(contentsOfFile: daemon.dataDir + "/files/demo/hello.txt", encoding: .utf8)
+        #expect(file == "Hello, world!")
+    }
+
+    @Test func everyExampleCapsuleIsValidAndCompletes() throws {
+        let daemon = try Daemon()
+        let dir = Daemon.repoDir + "/examples"
+        for name in try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
+        where name.hasSuffix(".yml") || name.hasSuffix(".json") {
+            let body = try Array(Data(contentsOf: URL(fileURLWithPath: dir + "/" + name)))
+            let type = name.hasSuffix(".json") ? "application/json" : "application/yaml"
+            let (status, view) = try daemon.request("POST", "/exec?wait=30", body: body, contentType: type)
+            #expect(status == 200 && view["state"] == "completed", "\(name): \(view)")
+        }
+    }
+
+    @Test func rootAndHealthDescribeTheDaemon() throws {
+        let daemon = try Daemon()
+        let (s1, root) = try daemon.request("GET", "/")
+        #expect(s1 == 200 && root["name"] == "jalmd" && root["version"] == .string(jalmVersion))
+        let (s2, health) = try daemon.request("GET", "/health")
+        #expect(s2 == 200 && health["status"] == "ok")
+        #expect(health["layers"]?.objectValue?.count == 6)
+        let (s3, layers) = try daemon.request("GET", "/layers")
+        #expect(s3 == 200 && layers["layers"]?.arrayValue?.count == 6)
+    }
+
+    @Test func theCatalogIsServed() throws {
+        let daemon = try Daemon()
+        let (status, catalog) = try daemon.request("GET", "/catalog")
+        #expect(status == 200)
+        let ops = catalog["ops"]?.arrayValue ?? []
+        #expect(ops.contains { $0["layer"] == "io-file" && $0["op"] == "write" && $0["side_effect"] == "write" })
+        #expect(catalog["layers"]?.arrayValue?.count == 6)
+    }
+}

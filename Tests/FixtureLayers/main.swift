@@ -1,0 +1,99 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import JALMLayerKit
+import JALMWire
+
+// A plugin that misbehaves on purpose, for the end-to-end tests. The mode is the first argument;
+// the layer name it claims is JALM_FIXTURE_LAYER (default "io-http").
+let mode = CommandLine.arguments.dropFirst().first ?? "echo"
+let layerName = LayerSetup.env("JALM_FIXTURE_LAYER") ?? "io-http"
+let fd = LayerSetup.fromEnvironment().fd
+
+func sendRaw(_ bytes: [UInt8]) {
+    _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress!, $0.count) }
+}
+
+func sendHello(protocolVersion: Int = wireProtocolVersion) {
+    var out: [UInt8] = []
+    LayerMessage.hello(Hello(layer: layerName, version: "fixture-\(mode)", ops: LayerKit.systemOps,
+                             protocolVersion: protocolVersion, pid: getpid(), maxInflight: 8)).encodeFrame(into: &out)
+    sendRaw(out)
+}
+
+/// Blocks until the kernel sends its first frame, then returns it whole (or exits on EOF).
+func awaitFirstCall() -> UInt64 {
+    var decoder = FrameDecoder()
+    var buf = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+        if n <= 0 { exit(0) }
+        decoder.append(buf[0..<n])
+        while let body = try? decoder.next() {
+            if let msg = try? body.withUnsafeBufferPointer({ try KernelMessage.decode($0) }), case .call(let c) = msg {
+                return c.id
+            }
+        }
+    }
+}
+
+func sleepForever() -> Never {
+    while true { pause() }
+}
+
+switch mode {
+case "echo":
+    await LayerKit.serve(layer: layerName, version: "fixture-echo") { _ in SlowWriteHandler() }
+case "crash-on-start":
+    exit(3)
+case "no-hello":
+    sleepForever()
+case "wrong-protocol":
+    sendHello(protocolVersion: 99)
+    sleepForever()
+case "oversize-frame":
+    sendHello()
+    _ = awaitFirstCall()
+    sendRaw([0x80, 0, 0, 0])  // announces 2^31 bytes
+    sleepForever()
+case "malformed-frame":
+    sendHello()
+    _ = awaitFirstCall()
+    var out: [UInt8] = []
+    Frame.encode(Array("{not json".utf8), into: &out)
+    sendRaw(out)
+    sleepForever()
+case "unknown-reply":
+    sendHello()
+    let id = awaitFirstCall()
+    var out: [UInt8] = []
+    LayerMessage.ok(id: id + 1_000_000, output: .null, meta: nil).encodeFrame(into: &out)
+    sendRaw(out)
+    sleepForever()
+case "crash-on-call":
+    sendHello()
+    _ = awaitFirstCall()
+    exit(9)
+case "ignore-cancel":
+    // Greets, then never answers anything: a call times out, the cancel is ignored, the kernel must kill it.
+    sendHello()
+    while true {
+        var buf = [UInt8](repeating: 0, count: 4096)
+        let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+        if n <= 0 { exit(0) }
+    }
+default:
+    printToStandardError("unknown fixture mode \(mode)")
+    exit(64)
+}
+
+/// A test-only op with `side_effect: write` that takes `ms` to finish: the recovery tests kill the
+/// kernel while it is in flight.
+struct SlowWriteHandler: LayerHandler {
+    var ops: [String] { ["test.slow_write"] }
+    func handle(op: String, input: JSONValue, context: CallContext) async throws(CallFailure) -> JSONValue {
+        let ms = input["ms"]?.intValue ?? 0
+        do { try await Task.sleep(for: .milliseconds(ms)) } catch { throw CallFailure(.cancelled, "cancelled") }
+        return ["wrote": true]
+    }
+}

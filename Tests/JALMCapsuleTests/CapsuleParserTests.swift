@@ -1,0 +1,173 @@
+import JALMCapsule
+import JALMCore
+import JALMWire
+import Testing
+
+@Suite struct CapsuleParserTests {
+    static let step: JSONValue = ["id": "a", "layer": "io-file", "op": "read", "input": ["path": "x"]]
+
+    func withStep(_ edit: (inout [String: JSONValue]) -> Void) -> JSONValue {
+        var s = Self.step.objectValue!
+        edit(&s)
+        return ["steps": [.object(s)]]
+    }
+
+    @Test func minimalCapsuleGetsDefaults() throws {
+        let c = try CapsuleParser.parse(["steps": [["id": "a", "layer": "io-file", "op": "read"]]])
+        #expect(c.intent == "unnamed")
+        #expect(c.vars.isEmpty && c.secretNames.isEmpty && c.meta == .null)
+        #expect(c.steps[0].input == [:])
+        #expect(c.steps[0].pointer.description == "/steps/0")
+        #expect(c.steps[0].timeoutMs == nil && c.steps[0].retry == nil)
+        #expect(c.basePointer == .root)
+    }
+
+    @Test func fullCapsuleKeepsEveryField() throws {
+        let doc: JSONValue = ["intent": "i", "vars": ["x": 1], "meta": ["priority": "HIGH"], "secrets": ["TOKEN"],
+                              "steps": [Self.step, ["id": "b", "layer": "l", "op": "o", "timeout": "5m"]]]
+        let c = try CapsuleParser.parse(doc)
+        #expect(c.intent == "i" && c.vars == ["x": 1] && c.meta == ["priority": "HIGH"])
+        #expect(c.secretNames == ["TOKEN"])
+        #expect(c.steps.map(\.id) == ["a", "b"] && c.steps[1].index == 1)
+        #expect(c.steps[1].timeoutMs == 300_000)
+        #expect(c.document == doc)
+    }
+
+    @Test func wrapperPrefixesEveryPointer() throws {
+        let c = try CapsuleParser.parse(["jalm_config": ["steps": [Self.step]]])
+        #expect(c.basePointer.description == "/jalm_config")
+        #expect(c.steps[0].pointer.description == "/jalm_config/steps/0")
+        expectInvalid(at: "/jalm_config/steps/0/op") {
+            _ = try CapsuleParser.parse(["jalm_config": ["steps": [["id": "a", "layer": "x"]]]])
+        }
+    }
+
+    @Test func documentMustBeAnObject() {
+        expectInvalid(at: "", "must be an object") { _ = try CapsuleParser.parse([1, 2]) }
+        expectInvalid(at: "/jalm_config") { _ = try CapsuleParser.parse(["jalm_config": "x"]) }
+    }
+
+    @Test func intentMustBeAString() {
+        expectInvalid(at: "/intent") { _ = try CapsuleParser.parse(["intent": 3, "steps": [Self.step]]) }
+    }
+
+    @Test func stepsAreRequired() {
+        expectInvalid(at: "/steps", "required") { _ = try CapsuleParser.parse(["intent": "x"]) }
+    }
+
+    @Test func stepsMustBeANonEmptyArray() {
+        expectInvalid(at: "/steps", "array") { _ = try CapsuleParser.parse(["steps": ["a": 1]]) }
+        expectInvalid(at: "/steps", "empty") { _ = try CapsuleParser.parse(["steps": []]) }
+    }
+
+    @Test func atMostMaxStepsAreAccepted() throws {
+        let steps = (0...CapsuleParser.maxSteps).map { i -> JSONValue in
+            ["id": .string("s\(i)"), "layer": "l", "op": "o"]
+        }
+        expectInvalid(at: "/steps", "at most 1000") { _ = try CapsuleParser.parse(["steps": .array(steps)]) }
+        #expect(try CapsuleParser.parse(["steps": .array(Array(steps.dropLast()))]).steps.count == 1000)
+    }
+
+    @Test func aStepMustBeAnObject() {
+        expectInvalid(at: "/steps/1") { _ = try CapsuleParser.parse(["steps": [Self.step, "x"]]) }
+    }
+
+    @Test func stepIDIsRequiredAndPatterned() {
+        expectInvalid(at: "/steps/0/id", "required") { _ = try CapsuleParser.parse(withStep { $0["id"] = nil }) }
+        for bad: JSONValue in ["1abc", "a b", "a.b", .string(String(repeating: "a", count: 65)), 7, ""] {
+            expectInvalid(at: "/steps/0/id") { _ = try CapsuleParser.parse(withStep { $0["id"] = bad }) }
+        }
+        for good in ["_x", "fetch-rows_2", String(repeating: "a", count: 64)] {
+            #expect((try? CapsuleParser.parse(withStep { $0["id"] = .string(good) })) != nil)
+        }
+    }
+
+    @Test func duplicateIDPointsAtTheDuplicate() {
+        expectInvalid(at: "/steps/2/id", "duplicate") {
+            _ = try CapsuleParser.parse(["steps": [Self.step, ["id": "b", "layer": "l", "op": "o"], Self.step]])
+        }
+    }
+
+    @Test func layerAndOpAreRequiredStrings() {
+        expectInvalid(at: "/steps/0/layer") { _ = try CapsuleParser.parse(withStep { $0["layer"] = nil }) }
+        expectInvalid(at: "/steps/0/op") { _ = try CapsuleParser.parse(withStep { $0["op"] = 5 }) }
+    }
+
+    @Test func inputMustBeAnObject() {
+        expectInvalid(at: "/steps/0/input") { _ = try CapsuleParser.parse(withStep { $0["input"] = ["x"] }) }
+    }
+
+    @Test func unknownStepKeyPointsAtTheKey() {
+        expectInvalid(at: "/steps/0/inputs", "unknown step key") {
+            _ = try CapsuleParser.parse(withStep { $0["inputs"] = [:] })
+        }
+    }
+
+    @Test func reservedStepKeysAreNotSupportedYet() {
+        for key in ["name", "description", "when", "on_error", "compensate"] {
+            expectInvalid(at: "/steps/0/\(key)", "not supported yet") {
+                _ = try CapsuleParser.parse(withStep { $0[key] = "x" })
+            }
+        }
+    }
+
+    @Test func timeoutAcceptsSecondsAndUnits() throws {
+        for (value, ms): (JSONValue, Int64) in [(2, 2000), (0.5, 500), ("500ms", 500), ("30s", 30_000),
+                                                 ("5m", 300_000), ("1h", 3_600_000), ("24h", 86_400_000)] {
+            #expect(try CapsuleParser.parse(withStep { $0["timeout"] = value }).steps[0].timeoutMs == ms)
+        }
+    }
+
+    @Test func timeoutMustBePositiveAndAtMostADay() {
+        for bad: JSONValue in [0, -1, "0s", "25h", "90000s", "fast", "5 s", true] {
+            expectInvalid(at: "/steps/0/timeout") { _ = try CapsuleParser.parse(withStep { $0["timeout"] = bad }) }
+        }
+    }
+
+    @Test func retryDefaultsAndFields() throws {
+        let defaults = try CapsuleParser.parse(withStep { $0["retry"] = ["max": 3] }).steps[0].retry
+        #expect(defaults == RetrySpec(max: 3, baseMs: 200, factor: 2, maxDelayMs: 30_000, jitter: 0.2, retryOn: nil))
+        let full = try CapsuleParser.parse(withStep {
+            $0["retry"] = ["max": 5, "base": "1s", "factor": 3, "max_delay": "1m", "jitter": 0,
+                           "retry_on": ["timeout", "upstream_error"]]
+        }).steps[0].retry
+        #expect(full == RetrySpec(max: 5, baseMs: 1000, factor: 3, maxDelayMs: 60_000, jitter: 0,
+                                  retryOn: [.timeout, .upstreamError]))
+    }
+
+    @Test func retryFieldsAreRangeChecked() {
+        let cases: [(JSONValue, String)] = [
+            (["max": 101], "/max"), (["max": -1], "/max"), (["max": 1.5], "/max"), (["factor": 0.5], "/factor"),
+            (["jitter": 1.5], "/jitter"), (["base": "0s"], "/base"), (["max_delay": "2d"], "/max_delay"),
+            (["retry_on": ["nope"]], "/retry_on/0"), (["retry_on": "timeout"], "/retry_on"),
+            (["maxx": 1], "/maxx"), (["strategy": "sometimes"], "/strategy"), ("3", ""),
+        ]
+        for (retry, suffix) in cases {
+            expectInvalid(at: "/steps/0/retry" + suffix) { _ = try CapsuleParser.parse(withStep { $0["retry"] = retry }) }
+        }
+    }
+
+    @Test func varsMetaAndSecretsHaveTheirShapes() {
+        expectInvalid(at: "/vars") { _ = try CapsuleParser.parse(["vars": [1], "steps": [Self.step]]) }
+        expectInvalid(at: "/meta") { _ = try CapsuleParser.parse(["meta": "x", "steps": [Self.step]]) }
+        expectInvalid(at: "/secrets") { _ = try CapsuleParser.parse(["secrets": "x", "steps": [Self.step]]) }
+        expectInvalid(at: "/secrets/1") { _ = try CapsuleParser.parse(["secrets": ["A", 2], "steps": [Self.step]]) }
+    }
+}
+
+@Suite struct DurationTextTests {
+    @Test func parsesNumbersAndUnits() {
+        #expect(DurationText.parseMilliseconds(3) == 3000)
+        #expect(DurationText.parseMilliseconds(1.25) == 1250)
+        #expect(DurationText.parseMilliseconds("1.5s") == 1500)
+        #expect(DurationText.parseMilliseconds("250ms") == 250)
+        #expect(DurationText.parseMilliseconds("2m") == 120_000)
+        #expect(DurationText.parseMilliseconds("1h") == 3_600_000)
+    }
+
+    @Test func refusesWhatIsNotADuration() {
+        for bad: JSONValue in ["", "s", "10", "10d", "1e3s", "-5s", "ten s", nil, [1], .int(Int64.max)] {
+            #expect(DurationText.parseMilliseconds(bad) == nil, "\(bad)")
+        }
+    }
+}

@@ -1,0 +1,93 @@
+import JALMCapsule
+import JALMCore
+import JALMWire
+import Testing
+
+@Suite struct TemplateTests {
+    let context = TemplateContext(
+        vars: ["name": "ada", "limits": ["max": 3], "n": 7],
+        stepOutputs: ["fetch": ["rows": [["name": "x", "age": 41], ["name": "y"]], "count": 2, "ok": true]])
+    let at = JSONPointer(["steps", "1", "input"])
+
+    func render(_ value: JSONValue) throws -> JSONValue {
+        try Template.render(value, context: context, at: at)
+    }
+
+    @Test func wholeTemplateKeepsTheValueType() throws {
+        #expect(try render("{{ steps.fetch.output.count }}") == 2)
+        #expect(try render("{{steps.fetch.output.ok}}") == true)
+        #expect(try render("{{ steps.fetch.output.rows[0] }}") == ["name": "x", "age": 41])
+        #expect(try render("{{ vars.limits }}") == ["max": 3])
+    }
+
+    @Test func wholeOutputIsReferenced() throws {
+        #expect(try render("{{ steps.fetch.output }}") == context.stepOutputs["fetch"])
+    }
+
+    @Test func indexesAndNestedKeysResolve() throws {
+        #expect(try render("{{ steps.fetch.output.rows[1].name }}") == "y")
+        #expect(try render("{{ vars.limits.max }}") == 3)
+    }
+
+    @Test func interpolationWritesStringsAsIsAndOthersAsJSON() throws {
+        #expect(try render("hi {{ vars.name }}, {{ vars.n }} of {{ vars.limits }}") == #"hi ada, 7 of {"max":3}"#)
+        #expect(try render("count={{steps.fetch.output.count}}") == "count=2")
+    }
+
+    @Test func templatesNestedInObjectsAndArraysRender() throws {
+        let input: JSONValue = ["a": ["b": ["{{ vars.n }}", "plain"]], "c": 1]
+        #expect(try render(input) == ["a": ["b": [7, "plain"]], "c": 1])
+    }
+
+    @Test func keysAreNotTemplates() throws {
+        #expect(try render(["{{ vars.n }}": 1]) == ["{{ vars.n }}": 1])
+    }
+
+    @Test func valueWithoutTemplatesIsReturnedUnchanged() throws {
+        let input: JSONValue = ["a": [1, "two", ["three": nil]], "b": "{ not a template }"]
+        #expect(try render(input) == input)
+        #expect(!Template.containsTemplate(input))
+    }
+
+    @Test func containsTemplateFindsNestedBraces() {
+        #expect(Template.containsTemplate(["a": [1, ["b": "x {{ vars.n }}"]]]))
+    }
+
+    @Test func missingStepOutputNamesTheTemplateAndPointer() {
+        expectInvalid(at: "/steps/1/input/p", "{{ steps.nope.output }}") {
+            _ = try render(["p": "{{ steps.nope.output }}"])
+        }
+    }
+
+    @Test func missingVarIsInvalid() {
+        expectInvalid(at: "/steps/1/input", "no var \"zzz\"") { _ = try render("{{ vars.zzz }}") }
+    }
+
+    @Test func missingPathIsInvalid() {
+        expectInvalid(at: "/steps/1/input/0", "[5]") { _ = try render(["{{ steps.fetch.output.rows[5] }}"]) }
+        expectInvalid(at: "/steps/1/input", "has no .missing") { _ = try render("{{ steps.fetch.output.missing }}") }
+    }
+
+    @Test func referencesListEveryTemplateWithItsPointer() throws {
+        let refs = try Template.references(in: ["a": "{{ vars.n }} and {{ steps.fetch.output.rows[0].name }}",
+                                                "b": ["{{vars.limits.max}}"]], at: at)
+        #expect(refs.map(\.pointer.description) == ["/steps/1/input/a", "/steps/1/input/a", "/steps/1/input/b/0"])
+        #expect(refs[0].root == .vars("n") && refs[0].path.isEmpty)
+        #expect(refs[1].root == .steps("fetch") && refs[1].path == [.key("rows"), .index(0), .key("name")])
+        #expect(refs[2].path == [.key("max")])
+    }
+
+    @Test func malformedTemplatesAreInvalidAtTheirString() {
+        let cases: [(String, String)] = [
+            ("{{ vars.n", "unclosed"), ("{{ }}", "empty"), ("{{ foo.x }}", "unknown template root"),
+            ("{{ secrets.token }}", "secrets are not available yet"), ("{{ steps.a }}", "expected steps.a.output"),
+            ("{{ steps.a.result }}", "output"), ("{{ vars.x[a] }}", "[N]"), ("{{ vars.x..y }}", "empty key"),
+            ("{{ vars }}", "vars.NAME"), ("{{ vars.a b }}", "unexpected"),
+        ]
+        for (text, message) in cases {
+            expectInvalid(at: "/steps/1/input/k", message) {
+                _ = try Template.references(in: ["k": .string(text)], at: at)
+            }
+        }
+    }
+}

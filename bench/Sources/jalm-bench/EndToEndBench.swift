@@ -1,0 +1,90 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Synchronization
+import JALMClient
+import JALMWire
+
+/// Benchmark 2: capsules through the Unix socket API into a real jalmd with the journal on (synchronous=FULL,
+/// group commit). Each client submits with `?wait=` and measures submit-to-completed latency.
+enum EndToEndBench {
+    static func run(binDir: String, shareDir: String, dataDir: String, seconds: Double, clients: Int) throws {
+        let socket = dataDir + "/bench.sock"
+        let pid = try startDaemon(binDir: binDir, shareDir: shareDir, dataDir: dataDir, socket: socket)
+        defer {
+            kill(pid, SIGTERM)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+        }
+        for steps in [1, 3] {
+            let capsule = Array(JSONWriter.bytes(capsuleJSON(steps: steps)))
+            let (count, lat) = drive(socket: socket, body: capsule, seconds: seconds, clients: clients)
+            let rate = Double(count) / seconds
+            print("e2e \(steps)-step capsules, \(clients) clients: \(fmt(rate, 0)) capsules/s  \(Stats(samples: lat).summary)")
+            print("RESULT e2e_\(steps)step_per_s \(fmt(rate, 0))")
+            print("RESULT e2e_\(steps)step_p50_us \(fmt(Stats(samples: lat).percentile(50)))")
+            print("RESULT e2e_\(steps)step_p99_us \(fmt(Stats(samples: lat).percentile(99)))")
+        }
+    }
+
+    static func capsuleJSON(steps: Int) -> JSONValue {
+        var list: [JSONValue] = [["id": "s0", "layer": "io-file", "op": "sys.echo", "input": ["n": 1, "text": "hello"]]]
+        for i in 1..<max(steps, 1) {
+            list.append(["id": .string("s\(i)"), "layer": i % 2 == 1 ? "render-html" : "notify-mq", "op": "sys.echo",
+                         "input": ["prev": .string("{{ steps.s\(i - 1).output.text }}"), "text": "hello"]])
+        }
+        return ["intent": "bench", "steps": .array(list)]
+    }
+
+    /// Runs `clients` threads that each submit-and-wait in a loop for `seconds`.
+    static func drive(socket: String, body: [UInt8], seconds: Double, clients: Int) -> (Int, [Double]) {
+        let results = Mutex<(count: Int, latencies: [Double])>((0, []))
+        let group = DispatchGroup()
+        let deadline = Date().addingTimeInterval(seconds)
+        for _ in 0..<clients {
+            group.enter()
+            Thread.detachNewThread {
+                let client = UnixHTTPClient(endpoint: .unix(path: socket), timeout: 30)
+                var mine: [Double] = []
+                var n = 0
+                let clock = ContinuousClock()
+                while Date() < deadline {
+                    let t0 = clock.now
+                    guard let r = try? client.send(method: "POST", path: "/exec?wait=30", body: body,
+                                                   contentType: "application/json"), r.status == 200,
+                        let v = try? JSONParser.parse(r.body), v["state"] == "completed"
+                    else { continue }
+                    mine.append(microseconds(clock.now - t0))
+                    n += 1
+                }
+                results.withLock { $0.count += n; $0.latencies += mine }
+                group.leave()
+            }
+        }
+        group.wait()
+        return results.withLock { ($0.count, $0.latencies) }
+    }
+
+    static func startDaemon(binDir: String, shareDir: String, dataDir: String, socket: String) throws -> pid_t {
+        var pid: pid_t = 0
+        let args = [binDir + "/jalmd", "--data", dataDir, "--socket", socket, "--listen", "none", "--log-level", "warning"]
+        let argv = args.map { strdup($0) } + [nil]
+        var env = ProcessInfo.processInfo.environment
+        env["JALM_SHARE"] = shareDir
+        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
+        guard posix_spawn(&pid, args[0], nil, nil, argv, envp) == 0 else { throw BenchError("cannot start jalmd") }
+        let client = UnixHTTPClient(endpoint: .unix(path: socket), timeout: 2)
+        for _ in 0..<500 {
+            if let r = try? client.send(method: "GET", path: "/health"), r.status == 200 { return pid }
+            usleep(20_000)
+        }
+        throw BenchError("jalmd did not become healthy")
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}

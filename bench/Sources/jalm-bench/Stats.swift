@@ -1,0 +1,30 @@
+/// Percentiles of a sample of durations in microseconds.
+struct Stats {
+    var samples: [Double]
+
+    func percentile(_ p: Double) -> Double {
+        guard !samples.isEmpty else { return .nan }
+        let sorted = samples.sorted()
+        let i = min(sorted.count - 1, Int((p / 100 * Double(sorted.count)).rounded(.down)))
+        return sorted[i]
+    }
+
+    var summary: String {
+        "p50 \(fmt(percentile(50))) µs  p90 \(fmt(percentile(90))) µs  p99 \(fmt(percentile(99))) µs"
+    }
+}
+
+func fmt(_ v: Double, _ digits: Int = 1) -> String {
+    var s = String(Int((v * pow10(digits)).rounded()))
+    if digits > 0 {
+        while s.count <= digits { s = "0" + s }
+        s.insert(".", at: s.index(s.endIndex, offsetBy: -digits))
+    }
+    return s
+}
+
+private func pow10(_ n: Int) -> Double { (0..<n).reduce(1.0) { r, _ in r * 10 } }
+
+func microseconds(_ d: Duration) -> Double {
+    Double(d.components.seconds) * 1e6 + Double(d.components.attoseconds) / 1e12
+}

@@ -1,0 +1,19 @@
+import Foundation
+
+// jalm-bench dispatch|e2e — prints figures (lines starting with RESULT are machine-readable).
+// bench/run.sh builds it in release mode and runs it beside the C floor (../shared/bench/pingpong.c).
+let args = CommandLine.arguments
+let mode = args.count > 1 ? args[1] : "all"
+let binDir = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+    .map { ($0 as NSString).deletingLastPathComponent } ?? "."
+let shareDir = ProcessInfo.processInfo.environment["JALM_SHARE"] ?? FileManager.default.currentDirectoryPath
+let dataDir = NSTemporaryDirectory() + "jalm-bench-\(getpid())"
+try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+defer { try? FileManager.default.removeItem(atPath: dataDir) }
+
+if mode == "dispatch" || mode == "all" {
+    try await DispatchBench.run(binDir: binDir, dataDir: dataDir, calls: Int(args.dropFirst(2).first ?? "") ?? 200_000)
+}
+if mode == "e2e" || mode == "all" {
+    try EndToEndBench.run(binDir: binDir, shareDir: shareDir, dataDir: dataDir + "/e2e", seconds: 5, clients: 64)
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Benchmarks with their floor in the same run: builds release binaries and ../shared/bench/pingpong.c,
+# runs the C socketpair ping-pong, then jalm-bench (dispatch, end to end), and prints ratios.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh
+OUT=bench/out
+mkdir -p "$OUT"
+swift build -c release --product jalm-bench >/dev/null
+swift build -c release >/dev/null
+BIN=$(swift build -c release --show-bin-path)
+FLOOR_SRC=${FLOOR_SRC:-../shared/bench/pingpong.c}
+cc -O2 -o "$OUT/pingpong" "$FLOOR_SRC"
+echo "== floor: C ping-pong over a socketpair, 200-byte frames"
+"$OUT/pingpong" lat 100000 | tee "$OUT/floor-lat.txt"
+"$OUT/pingpong" pipe 200000 64 | tee "$OUT/floor-pipe.txt"
+echo "== jalm"
+JALM_SHARE=$PWD "$BIN/jalm-bench" "${1:-all}" | tee "$OUT/jalm.txt"
+python3 - "$OUT" <<'PY'
+import re, sys, pathlib
+out = pathlib.Path(sys.argv[1])
+lat = out.joinpath("floor-lat.txt").read_text()
+pipe = out.joinpath("floor-pipe.txt").read_text()
+jalm = dict(re.findall(r"RESULT (\S+) (\S+)", out.joinpath("jalm.txt").read_text()))
+m = re.search(r"median=([0-9.]+)", lat)
+floor_p50 = float(m.group(1)) if m else None
+m = re.search(r"msgs/s=([0-9.]+)", pipe)
+floor_rate = float(m.group(1)) if m else None
+print("== ratios (same run)")
+if floor_p50 and "dispatch_p50_us" in jalm:
+    print(f"dispatch p50 {jalm['dispatch_p50_us']} us vs floor {floor_p50} us: {float(jalm['dispatch_p50_us'])/floor_p50:.2f}x (target <= 1.5x)")
+if floor_rate and "dispatch_calls_per_s_64" in jalm:
+    print(f"dispatch 64 in flight {jalm['dispatch_calls_per_s_64']} calls/s vs floor {floor_rate:.0f}/s: {float(jalm['dispatch_calls_per_s_64'])/floor_rate:.2f} of floor (target >= 100k calls/s)")
+for k in ("e2e_1step_per_s", "e2e_3step_per_s"):
+    if k in jalm: print(f"{k}: {jalm[k]} (target 3-step >= 5000/s)")
+PY
