@@ -49,8 +49,11 @@ final class LayerServer: Sendable {
                 exit(0)
             }
             decoder.append(buffer[0..<n])
+            // Replies made on this thread (sys.echo, pong) for one read go out in one write.
+            var replies: [UInt8] = []
             do {
-                while let done = try decoder.withNext({ body in try self.dispatch(body) }), done {}
+                while try decoder.withNext({ body in try self.dispatch(body, replies: &replies) }) != nil {}
+                if !replies.isEmpty { writer.send(bytes: replies) }
             } catch {
                 printToStandardError("\(layer): protocol error from kernel: \(error)")
                 exit(76)
@@ -58,24 +61,24 @@ final class LayerServer: Sendable {
         }
     }
 
-    /// Handles one kernel message; returns true to continue.
-    private func dispatch(_ body: UnsafeBufferPointer<UInt8>) throws -> Bool {
+    /// Handles one kernel message; replies made on the reader thread are appended to `replies`.
+    private func dispatch(_ body: UnsafeBufferPointer<UInt8>, replies: inout [UInt8]) throws {
         switch try KernelMessage.decode(body) {
-        case .call(let call): start(call)
+        case .call(let call):
+            // sys.echo answers on the reader thread: it is the round-trip probe, and a task would only add a hop.
+            if call.op == "sys.echo" {
+                encodeReply(.ok(id: call.id, output: call.input, meta: nil), to: call.id, into: &replies)
+            } else {
+                start(call)
+            }
         case .cancel(let id): state.withLock { $0.tasks[id] }?.cancel()
-        case .ping(let seq): writer.send(.pong(seq: seq))
+        case .ping(let seq): LayerMessage.pong(seq: seq).encodeFrame(into: &replies)
         case .pong: break
         case .drain: beginDrain()
         }
-        return true
     }
 
     private func start(_ call: Call) {
-        // sys.echo answers on the reader thread: it is the round-trip probe, and a task would only add a hop.
-        if call.op == "sys.echo" {
-            writer.send(.ok(id: call.id, output: call.input, meta: nil))
-            return
-        }
         let accepted = state.withLock { s -> Bool in
             if s.draining { return false }
             let task = Task { await self.execute(call) }
@@ -99,12 +102,34 @@ final class LayerServer: Sendable {
             reply = .err(id: call.id, Task.isCancelled && error.code != .cancelled
                 ? CallFailure(.cancelled, "cancelled by the kernel") : error)
         }
-        writer.send(reply)
+        self.reply(reply, to: call.id)
         let finishedDrain = state.withLock { s -> Bool in
             s.tasks[call.id] = nil
             return s.draining && s.tasks.isEmpty
         }
         if finishedDrain { exit(0) }
+    }
+
+    /// Sends a reply, or `resource_exhausted` when it would not fit in a frame: an oversize frame would
+    /// make the kernel drop the whole connection and every other call on it.
+    private func reply(_ message: LayerMessage, to id: UInt64) {
+        var bytes: [UInt8] = []
+        encodeReply(message, to: id, into: &bytes)
+        writer.send(bytes: bytes)
+    }
+
+    private func encodeReply(_ message: LayerMessage, to id: UInt64, into bytes: inout [UInt8]) {
+        let start = bytes.count
+        message.encodeFrame(into: &bytes)
+        let size = bytes.count - start - 4
+        if size > setup.maxFrameSize {
+            bytes.removeSubrange(start...)
+            LayerMessage.err(id: id, CallFailure(
+                .resourceExhausted,
+                "the reply of \(size) bytes exceeds the frame limit of \(setup.maxFrameSize) bytes (max_frame_bytes)",
+                details: ["size": .int(Int64(size)), "limit": .int(Int64(setup.maxFrameSize))])
+            ).encodeFrame(into: &bytes)
+        }
     }
 
     private func perform(_ call: Call, context: CallContext) async throws(CallFailure) -> JSONValue {

@@ -9,6 +9,7 @@ extension Engine {
     /// unfinished step. A repeatable step that was in flight is run again; a `write`/`external` step that
     /// was in flight is marked `unknown` and fails the execution, since it may have happened.
     public func recover() async {
+        defer { markRecovered() }
         let unfinished: [ExecutionRecord]
         do { unfinished = try store.unfinishedExecutions() } catch {
             logger.error("cannot read unfinished executions", metadata: ["error": "\(error)"])
@@ -50,14 +51,14 @@ extension Engine {
                         + "its side effect (\(latest.sideEffect)) may or may not have happened", at: step.pointer)
                 row.error = error.json
                 store.submit([.upsertStepRun(row)])
-                state.withLock { $0.running[record.id] = Running() }
+                state.withLock { s in if s.running[record.id] == nil { s.running[record.id] = Running() } }
                 await finish(id: record.id, state: .failed, error: error)
                 return
             }
             start(id: record.id, capsule: capsule, from: step.index, outputs: outputs, attempts: attempts)
             return
         }
-        state.withLock { $0.running[record.id] = Running() }
+        state.withLock { s in if s.running[record.id] == nil { s.running[record.id] = Running() } }
         await finish(id: record.id, state: .completed, error: nil)
     }
 }

@@ -16,12 +16,16 @@ public final class Engine: Sendable {
 
     struct Running {
         var task: Task<Void, Never>?
-        var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+        var waiters: [UInt64: (CheckedContinuation<Void, Never>, Timers.Token?)] = [:]
     }
     struct State: ~Copyable {
         var running: [String: Running] = [:]
         var accepting = true
         var nextWaiter: UInt64 = 0
+        /// False until `recover()` has resumed the journal's unfinished executions; submissions wait for it,
+        /// so that recovery never mistakes a new execution for one left over from before a crash.
+        var recovered = false
+        var recoveryWaiters: [CheckedContinuation<Void, Never>] = []
     }
     let state = Mutex(State())
 
@@ -49,6 +53,7 @@ public final class Engine: Sendable {
 
     /// Parses, validates and journals a capsule, then starts it. Returns once the execution is durable.
     public func submit(body: [UInt8], contentType: String?) async throws(RunnerError) -> String {
+        await waitForRecovery()
         guard state.withLock({ $0.accepting }) else {
             throw RunnerError(.layerUnavailable, "jalmd is shutting down and accepts no new executions")
         }
@@ -69,10 +74,29 @@ public final class Engine: Sendable {
         return id
     }
 
+    func waitForRecovery() async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let ready = state.withLock { s -> Bool in
+                if !s.recovered { s.recoveryWaiters.append(c) }
+                return s.recovered
+            }
+            if ready { c.resume() }
+        }
+    }
+
+    func markRecovered() {
+        let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            s.recovered = true
+            defer { s.recoveryWaiters = [] }
+            return s.recoveryWaiters
+        }
+        waiters.forEach { $0.resume() }
+    }
+
     /// Starts the task that runs `capsule` from step `index`.
     func start(id: String, capsule: Capsule, from index: Int, outputs: [String: JSONValue], attempts: [Int: Int]) {
         state.withLock { s in
-            s.running[id] = Running()
+            if s.running[id] == nil { s.running[id] = Running() }
             let task = Task {
                 await self.run(id: id, capsule: capsule, from: index, outputs: outputs, attempts: attempts)
             }
@@ -86,12 +110,15 @@ public final class Engine: Sendable {
             let waiter = state.withLock { s -> UInt64? in
                 guard s.running[id] != nil else { return nil }
                 s.nextWaiter += 1
-                s.running[id]!.waiters[s.nextWaiter] = c
+                s.running[id]!.waiters[s.nextWaiter] = (c, nil)
                 return s.nextWaiter
             }
             guard let waiter else { c.resume(); return }
-            Timers.shared.schedule(after: timeout) { [self] in
-                state.withLock { $0.running[id]?.waiters.removeValue(forKey: waiter) }?.resume()
+            let token = Timers.shared.schedule(after: timeout) { [self] in
+                state.withLock { $0.running[id]?.waiters.removeValue(forKey: waiter) }?.0.resume()
+            }
+            state.withLock { s in
+                if s.running[id]?.waiters[waiter] != nil { s.running[id]!.waiters[waiter]!.1 = token }
             }
         }
         return state.withLock { $0.running[id] == nil }
@@ -129,7 +156,10 @@ public final class Engine: Sendable {
 
     func finished(id: String) {
         let waiters = state.withLock { $0.running.removeValue(forKey: id)?.waiters.values }
-        waiters?.forEach { $0.resume() }
+        for (c, token) in waiters ?? [:].values {
+            if let token { Timers.shared.cancel(token) }
+            c.resume()
+        }
     }
 }
 

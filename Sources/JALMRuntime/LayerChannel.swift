@@ -14,9 +14,20 @@ final class LayerChannel: Sendable {
     private let onEvent: @Sendable (ChannelEvent) -> Void
     private let writer: ChannelWriter
 
+    /// A call in flight: who waits for it and when it must end. Deadlines are checked by `sweep`, a few
+    /// times per second per layer, so a call costs no timer of its own.
+    struct PendingCall {
+        var continuation: CheckedContinuation<CallOutcome, Never>
+        var deadline: ContinuousClock.Instant
+        var timeout: Duration
+        /// Set when `cancel` went out (deadline passed, or the execution was cancelled).
+        var cancelSentAt: ContinuousClock.Instant?
+        var expired = false
+    }
+
     private struct State: ~Copyable {
         var phase: PeerPhase = .awaitingHello
-        var pending: [UInt64: CheckedContinuation<CallOutcome, Never>] = [:]
+        var pending: [UInt64: PendingCall] = [:]
         var nextID: UInt64 = 1
         var closedReason: String?
     }
@@ -38,39 +49,81 @@ final class LayerChannel: Sendable {
 
     var isClosed: Bool { state.withLock { $0.closedReason != nil } }
 
-    /// Sends a call and suspends until its reply, a failure of the connection, or `fail(id:)`.
-    /// `registered` receives the call id before the frame is written (for timers and cancel).
-    func call(op: String, input: JSONValue, deadlineMs: Int64, idempotencyKey: String?, traceID: String?,
+    /// Sends a call and suspends until its reply, a failure of the connection, or the sweep ending it.
+    /// `registered` receives the call id before the frame is written (for cancellation).
+    func call(op: String, input: JSONValue, timeout: Duration, idempotencyKey: String?, traceID: String?,
               registered: (UInt64) -> Void) async -> CallOutcome {
         await withCheckedContinuation { (c: CheckedContinuation<CallOutcome, Never>) in
+            let deadline = ContinuousClock.now + timeout
             let id = state.withLock { s -> UInt64? in
                 if s.closedReason != nil { return nil }
                 let id = s.nextID
                 s.nextID += 1
-                s.pending[id] = c
+                s.pending[id] = PendingCall(continuation: c, deadline: deadline, timeout: timeout)
                 return id
             }
             guard let id else {
                 c.resume(returning: .failed(CallFailure(.layerUnavailable, "\(layer) connection is closed")))
                 return
             }
-            registered(id)
             var frame: [UInt8] = []
-            KernelMessage.call(Call(id: id, op: op, input: input, deadlineMs: deadlineMs, traceID: traceID,
+            KernelMessage.call(Call(id: id, op: op, input: input, deadlineMs: timeout.milliseconds, traceID: traceID,
                                     idempotencyKey: idempotencyKey)).encodeFrame(into: &frame)
+            // The plugin would drop the connection on an oversize frame; refuse this one call instead.
+            if frame.count - 4 > maxFrameSize {
+                fail(id: id, with: CallFailure(
+                    .resourceExhausted, "the input of \(op) makes a frame of \(frame.count - 4) bytes, over the "
+                        + "limit of \(maxFrameSize) bytes (max_frame_bytes)"))
+                return
+            }
+            registered(id)
             if !writer.send(frame) { close(reason: "write to \(layer) failed or its queue is full") }
         }
+    }
+
+    /// Sends `cancel` for a call the kernel no longer wants (its execution was cancelled).
+    func cancel(id: UInt64) {
+        let send = state.withLock { s -> Bool in
+            guard s.pending[id] != nil, s.pending[id]!.cancelSentAt == nil else { return false }
+            s.pending[id]!.cancelSentAt = .now
+            return true
+        }
+        if send { self.send(.cancel(id: id)) }
+    }
+
+    /// Checks deadlines: a call past its deadline gets `cancel`; a call still running `grace` after its
+    /// cancel is failed here. Returns true when such a call exists, so the caller kills the process.
+    func sweep(now: ContinuousClock.Instant, grace: Duration) -> Bool {
+        var cancels: [UInt64] = []
+        var overdue: [(CheckedContinuation<CallOutcome, Never>, CallFailure)] = []
+        state.withLock { s in
+            for (id, call) in s.pending {
+                if let sent = call.cancelSentAt {
+                    guard now - sent >= grace else { continue }
+                    let why = call.expired ? "step exceeded its timeout of \(call.timeout)" : "cancelled"
+                    overdue.append((call.continuation, CallFailure(
+                        call.expired ? .timeout : .cancelled,
+                        "\(why); \(layer) did not stop within \(grace), its process was killed")))
+                    s.pending[id] = nil
+                } else if now >= call.deadline {
+                    s.pending[id]!.expired = true
+                    s.pending[id]!.cancelSentAt = now
+                    cancels.append(id)
+                }
+            }
+        }
+        for id in cancels { send(.cancel(id: id)) }
+        for (c, failure) in overdue { c.resume(returning: .failed(failure)) }
+        return !overdue.isEmpty
     }
 
     /// Ends one call early with `outcome` (timeouts); false if it had already ended.
     @discardableResult
     func fail(id: UInt64, with failure: CallFailure) -> Bool {
-        guard let c = state.withLock({ $0.pending.removeValue(forKey: id) }) else { return false }
-        c.resume(returning: .failed(failure))
+        guard let call = state.withLock({ $0.pending.removeValue(forKey: id) }) else { return false }
+        call.continuation.resume(returning: .failed(failure))
         return true
     }
-
-    func isPending(_ id: UInt64) -> Bool { state.withLock { $0.pending[id] != nil } }
 
     func send(_ message: KernelMessage) {
         var frame: [UInt8] = []
@@ -83,7 +136,7 @@ final class LayerChannel: Sendable {
     func close(reason: String, code: ErrorCode = .layerUnavailable) {
         let pending = state.withLock { s -> [CheckedContinuation<CallOutcome, Never>] in
             if s.closedReason == nil { s.closedReason = reason }
-            let p = Array(s.pending.values)
+            let p = s.pending.values.map(\.continuation)
             s.pending.removeAll()
             return p
         }
@@ -140,9 +193,14 @@ final class LayerChannel: Sendable {
             state.withLock { $0.phase = .ready }
             onEvent(.hello(h))
         case .ok(let id, let output, let meta):
-            state.withLock { $0.pending.removeValue(forKey: id) }?.resume(returning: .ok(output: output, meta: meta))
-        case .err(let id, let failure):
-            state.withLock { $0.pending.removeValue(forKey: id) }?.resume(returning: .failed(failure))
+            state.withLock { $0.pending.removeValue(forKey: id) }?.continuation.resume(returning: .ok(output: output, meta: meta))
+        case .err(let id, var failure):
+            guard let call = state.withLock({ $0.pending.removeValue(forKey: id) }) else { break }
+            // The plugin says "cancelled" when it honours the cancel a deadline sent: to the step that is a timeout.
+            if call.expired && failure.code == .cancelled {
+                failure = CallFailure(.timeout, "step exceeded its timeout of \(call.timeout)")
+            }
+            call.continuation.resume(returning: .failed(failure))
         case .ping(let seq):
             send(.pong(seq: seq))
         case .pong(let seq):

@@ -8,18 +8,12 @@ public struct CallReceipt: Sendable {
     public var version: String?
 }
 
-/// The state of one call that timers and cancellation share.
+/// The id of a call, shared with its cancellation handler.
 final class CallTicket: Sendable {
-    private struct State { var id: UInt64 = 0; var expired = false; var cancelled = false; var timer: Timers.Token? }
-    private let state = Mutex(State())
-    var id: UInt64 { state.withLock { $0.id } }
-    func set(id: UInt64) { state.withLock { $0.id = id } }
-    func markExpired() { state.withLock { $0.expired = true } }
-    func markCancelled() { state.withLock { $0.cancelled = true } }
-    var expired: Bool { state.withLock { $0.expired } }
-    var timer: Timers.Token? {
-        get { state.withLock { $0.timer } }
-        set { state.withLock { $0.timer = newValue } }
+    private let state = Mutex<UInt64>(0)
+    var id: UInt64 {
+        get { state.withLock { $0 } }
+        set { state.withLock { $0 = newValue } }
     }
 }
 
@@ -75,43 +69,14 @@ extension LayerSupervisor {
         }
         let receipt = CallReceipt(pid: process.pid, version: process.hello?.version)
         let ticket = CallTicket()
-        let remaining = deadline - .now
+        if Task.isCancelled { return (.failed(CallFailure(.cancelled, "cancelled before dispatch")), receipt) }
         let outcome = await withTaskCancellationHandler {
             await process.channel.call(
-                op: op, input: input, deadlineMs: remaining.milliseconds, idempotencyKey: idempotencyKey,
-                traceID: traceID
-            ) { id in
-                ticket.set(id: id)
-                let token = Timers.shared.schedule(after: remaining) { [self] in
-                    ticket.markExpired()
-                    self.stop(process, ticket: ticket, reason: "step exceeded its timeout of \(timeout)")
-                }
-                ticket.timer = token
-            }
+                op: op, input: input, timeout: deadline - .now, idempotencyKey: idempotencyKey, traceID: traceID
+            ) { id in ticket.id = id }
         } onCancel: {
-            ticket.markCancelled()
-            self.stop(process, ticket: ticket, reason: "cancelled")
-        }
-        if let t = ticket.timer { Timers.shared.cancel(t) }
-        if case .failed(let f) = outcome, ticket.expired, f.code == .cancelled {
-            return (.failed(CallFailure(.timeout, "step exceeded its timeout of \(timeout)")), receipt)
+            process.channel.cancel(id: ticket.id)
         }
         return (outcome, receipt)
-    }
-
-    /// Sends `cancel`, then kills the process if the call is still running after the grace period.
-    private func stop(_ process: LayerProcess, ticket: CallTicket, reason: String) {
-        let id = ticket.id
-        guard id != 0, process.channel.isPending(id) else { return }
-        process.channel.send(.cancel(id: id))
-        Timers.shared.schedule(after: settings.cancelGrace) { [self] in
-            guard process.channel.isPending(id) else { return }
-            let code: ErrorCode = ticket.expired ? .timeout : .cancelled
-            process.channel.fail(id: id, with: CallFailure(
-                code, "\(reason); \(name) did not stop within \(settings.cancelGrace), its process was killed"))
-            logger.warning("killing a process that ignored cancel", metadata: ["layer.pid": "\(process.pid)"])
-            process.channel.close(reason: "ignored cancel for \(settings.cancelGrace)")
-            process.kill()
-        }
     }
 }

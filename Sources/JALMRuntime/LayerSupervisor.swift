@@ -53,6 +53,7 @@ public final class LayerSupervisor: Sendable {
             if action == .spawn { Task { await self.spawn(slot: i) } }
         }
         Task { await self.pingLoop() }
+        Task { await self.deadlineLoop() }
     }
 
     /// Lifts a quarantine (or restarts a layer that is down): `jalm layers restart NAME`.
@@ -109,15 +110,18 @@ public final class LayerSupervisor: Sendable {
 
     /// Suspends until something changes (a process greets, a call ends, the layer is quarantined) or `deadline`.
     func waitForChange(until deadline: ContinuousClock.Instant) async {
+        let timer = Mutex<Timers.Token?>(nil)
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
             let id = state.withLock { s -> UInt64 in
                 s.nextWaiter += 1
                 s.waiters[s.nextWaiter] = c
                 return s.nextWaiter
             }
-            Timers.shared.schedule(after: deadline - .now) { [self] in
+            let token = Timers.shared.schedule(after: deadline - .now) { [self] in
                 state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
             }
+            timer.withLock { $0 = token }
         }
+        if let token = timer.withLock({ $0 }) { Timers.shared.cancel(token) }
     }
 }

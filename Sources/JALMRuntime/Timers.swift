@@ -8,14 +8,14 @@ public final class Timers: @unchecked Sendable {
     private struct Entry {
         var at: UInt64
         var id: UInt64
-        var action: @Sendable () -> Void
     }
 
     public static let shared = Timers()
 
     private let lock = ConditionLock()
     private var heap: [Entry] = []
-    private var cancelled: Set<UInt64> = []
+    /// Actions by timer id; a cancelled timer loses its action at once and its heap entry is skipped.
+    private var actions: [UInt64: @Sendable () -> Void] = [:]
     private var nextID: UInt64 = 1
 
     private init() {
@@ -30,31 +30,34 @@ public final class Timers: @unchecked Sendable {
         return lock.withLock {
             let id = nextID
             nextID += 1
-            push(Entry(at: monotonicNanoseconds() + ns, id: id, action: action))
+            actions[id] = action
+            push(Entry(at: monotonicNanoseconds() + ns, id: id))
+            // Wake the thread only when this timer is now the earliest; otherwise it already sleeps less.
             if heap[0].id == id { lock.signal() }
             return Token(id: id)
         }
     }
 
     public func cancel(_ token: Token) {
-        lock.withLock { _ = cancelled.insert(token.id) }
+        lock.withLock { _ = actions.removeValue(forKey: token.id) }
     }
 
     private func loop() {
         while true {
             lock.lock()
-            var due: [Entry] = []
+            var due: [@Sendable () -> Void] = []
             while due.isEmpty {
+                while let first = heap.first, actions[first.id] == nil { _ = first; pop() }  // drop cancelled
                 guard let first = heap.first else { lock.wait(); continue }
                 let now = monotonicNanoseconds()
                 if first.at > now { lock.wait(untilMonotonicNanoseconds: first.at); continue }
                 while let e = heap.first, e.at <= now {
                     pop()
-                    if cancelled.remove(e.id) == nil { due.append(e) }
+                    if let action = actions.removeValue(forKey: e.id) { due.append(action) }
                 }
             }
             lock.unlock()
-            for e in due { e.action() }
+            for action in due { action() }
         }
     }
 

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import JALMCapsule
 import JALMWire
@@ -45,5 +48,37 @@ import Testing
         let ops = catalog["ops"]?.arrayValue ?? []
         #expect(ops.contains { $0["layer"] == "io-file" && $0["op"] == "write" && $0["side_effect"] == "write" })
         #expect(catalog["layers"]?.arrayValue?.count == 6)
+    }
+}
+
+@Suite(.serialized) struct CLITests {
+    @Test func theCLIRunsTheDemoAndExitsZero() throws {
+        let daemon = try Daemon()
+        let log = daemon.dataDir + "-cli.log"
+        let pid = try Daemon.spawn(Daemon.binDir + "/jalm",
+                                   ["--socket", daemon.socketPath, "run", Daemon.repoDir + "/examples/demo.yml", "--wait"],
+                                   log: log)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        let out = try String(contentsOfFile: log, encoding: .utf8)
+        #expect((status >> 8) & 0xFF == 0, "\(out)")
+        #expect(out.contains("completed") && out.contains("Hello, world!"), "\(out)")
+    }
+
+    @Test func theCLISaysWhereItLookedWhenTheDaemonIsNotThere() throws {
+        let log = Daemon.makeTempDir() + "/cli.log"
+        let pid = try Daemon.spawn(Daemon.binDir + "/jalm", ["--socket", "/nonexistent/jalmd.sock", "ls"], log: log)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        let out = try String(contentsOfFile: log, encoding: .utf8)
+        #expect((status >> 8) & 0xFF == 3, "\(out)")
+        #expect(out.contains("cannot reach jalmd at /nonexistent/jalmd.sock"), "\(out)")
+    }
+
+    @Test func theControlSocketIsGroupWritableOnly() throws {
+        let daemon = try Daemon()
+        var st = stat()
+        #expect(stat(daemon.socketPath, &st) == 0)
+        #expect(st.st_mode & 0o777 == 0o660)
     }
 }

@@ -128,3 +128,47 @@ import Testing
         #expect(try daemon.request("POST", "/exec/\(id)/cancel").0 == 409)
     }
 }
+
+@Suite(.serialized) struct SupervisionLimitTests {
+    @Test func aLayerThatStopsAnsweringPingsIsRestarted() throws {
+        let daemon = try Daemon(fixtures: ["io-http": "deaf"],
+                                config: SupervisionTests.fast + "\nping_interval: 100ms\nping_timeout: 300ms\nmax_restarts: 100")
+        let pid = try #require(try daemon.layerPID("io-http"))
+        #expect(try daemon.waitUntil(5) { (try daemon.layerPID("io-http")).map { $0 != pid } ?? false })
+        let lastError = try daemon.layer("io-http")["last_error"]?.stringValue ?? ""
+        #expect(lastError.contains("stopped answering pings"), "\(lastError)")
+    }
+
+    @Test func retriesFollowTheStepRuleAndEachAttemptIsItsOwnRow() throws {
+        let daemon = try Daemon(config: SupervisionTests.fast)
+        let view = try daemon.run(["steps": [
+            ["id": "s", "layer": "io-file", "op": "sys.sleep", "input": ["ms": 2000], "timeout": "100ms",
+             "retry": ["max": 2, "base": "10ms", "jitter": 0]],
+        ]])
+        #expect(view["state"] == "failed" && view["error"]?["code"] == "timeout", "\(view)")
+        let runs = view["steps"]?[0]?["runs"]?.arrayValue ?? []
+        #expect(runs.map { $0["attempt"]?.intValue ?? 0 } == [1, 2, 3], "\(view)")
+        #expect(runs.allSatisfy { $0["state"] == "timed_out" })
+    }
+
+    @Test func callsBeyondMaxInflightWaitTheirTurnAndAllComplete() throws {
+        // Fixture manifests set max_inflight: 8; 24 sleeps of 200 ms need at least three rounds.
+        let daemon = try Daemon(fixtures: ["io-http": "echo"])
+        let started = Date()
+        var ids: [String] = []
+        for i in 0..<24 {
+            let (_, r) = try daemon.request("POST", "/exec", json: ["steps": [
+                ["id": .string("s\(i)"), "layer": "io-http", "op": "sys.sleep", "input": ["ms": 200]],
+            ]])
+            ids.append(r["execution_id"]?.stringValue ?? "")
+        }
+        var maxInflight: Int64 = 0
+        let done = try daemon.waitUntil(20) {
+            maxInflight = max(maxInflight, try daemon.layer("io-http")["processes"]?[0]?["inflight"]?.intValue ?? 0)
+            return try ids.allSatisfy { try daemon.request("GET", "/exec/\($0)").1["state"] == "completed" }
+        }
+        #expect(done)
+        #expect(maxInflight <= 8)
+        #expect(Date().timeIntervalSince(started) >= 0.6)
+    }
+}

@@ -74,8 +74,8 @@ case "crash-on-call":
     sendHello()
     _ = awaitFirstCall()
     exit(9)
-case "ignore-cancel":
-    // Greets, then never answers anything: a call times out, the cancel is ignored, the kernel must kill it.
+case "ignore-cancel", "deaf":
+    // Greets, then never answers anything (calls, cancels, pings): the kernel must kill it.
     sendHello()
     while true {
         var buf = [UInt8](repeating: 0, count: 4096)

@@ -21,14 +21,20 @@ def send(msg):
     body = json.dumps(msg, separators=(",", ":")).encode()
     frame = memoryview(struct.pack(">I", len(body)) + body)
     with write_lock:
-        while frame:
-            frame = frame[os.write(FD, frame):]
+        try:
+            while frame:
+                frame = frame[os.write(FD, frame):]
+        except OSError:
+            os._exit(0)          # the kernel closed the socket
 
 
 def read_exact(n):
     buf = bytearray()
     while len(buf) < n:
-        chunk = os.read(FD, n - len(buf))
+        try:
+            chunk = os.read(FD, n - len(buf))
+        except OSError:
+            chunk = b""
         if not chunk:
             os._exit(0)          # EOF: the kernel is gone, so we go too
         buf += chunk
