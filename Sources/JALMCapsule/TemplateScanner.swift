@@ -9,8 +9,6 @@ enum TemplateScanner {
         case expression(Substring, text: Substring)
     }
 
-    static let open = Array("{{".utf8)
-    static let close = Array("}}".utf8)
 
     /// Whether the string holds a `{{` at all: the fast test every render starts with.
     static func mayContainTemplate(_ s: String) -> Bool {
@@ -26,9 +24,9 @@ enum TemplateScanner {
     static func parts(_ s: String) -> Result<[Part], ScanError> {
         var parts: [Part] = []
         var rest = Substring(s)
-        while let start = rest.utf8.firstRange(of: open) {
+        while let start = pair(in: rest.utf8, of: 0x7B) {
             let after = rest[start.upperBound...]
-            guard let end = after.utf8.firstRange(of: close) else {
+            guard let end = pair(in: after.utf8, of: 0x7D) else {
                 return .failure(ScanError(message: "unclosed \"{{\""))
             }
             if start.lowerBound > rest.startIndex { parts.append(.literal(rest[..<start.lowerBound])) }
@@ -42,6 +40,20 @@ enum TemplateScanner {
     }
 
     struct ScanError: Error { var message: String }
+
+    /// The first two consecutive `byte`s (`{{` or `}}`); a plain byte loop, since the generic
+    /// `firstRange(of:)` showed up in profiles of the submit path.
+    private static func pair(in view: Substring.UTF8View, of byte: UInt8) -> Range<String.Index>? {
+        var i = view.startIndex
+        while i < view.endIndex {
+            if view[i] == byte {
+                let j = view.index(after: i)
+                if j < view.endIndex && view[j] == byte { return i..<view.index(after: j) }
+            }
+            i = view.index(after: i)
+        }
+        return nil
+    }
 
     private static func trim(_ s: Substring) -> Substring {
         var t = s

@@ -16,7 +16,10 @@ extension Engine {
             throw RunnerError(.internal, "cannot read execution \(id): \(error)")
         }
         guard let record else { throw RunnerError(.notFound, "no execution \(id)") }
-        let steps = (try? CapsuleParser.parse(Document.parse(Array(record.capsule.utf8), contentType: nil)).steps) ?? []
+        let steps = outlines.outline(id) ?? ((try? CapsuleParser.parse(
+            Document.parse(Array(record.capsule.utf8), contentType: nil)).steps) ?? []).map {
+                StepOutlineCache.Outline(index: $0.index, id: $0.id, layer: $0.layer, op: $0.op)
+            }
         var stepViews: [JSONValue] = []
         var outputs: [String: JSONValue] = [:]
         for step in steps {

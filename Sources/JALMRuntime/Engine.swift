@@ -28,6 +28,7 @@ public final class Engine: Sendable {
         var recoveryWaiters: [CheckedContinuation<Void, Never>] = []
     }
     let state = Mutex(State())
+    let outlines = StepOutlineCache()
 
     public init(store: Store, catalog: Catalog, layers: [String: LayerSupervisor], settings: EngineSettings,
                 logger: Logger) {
@@ -70,6 +71,7 @@ public final class Engine: Sendable {
         } catch {
             throw RunnerError(.internal, "cannot journal the execution: \(error)")
         }
+        outlines.remember(id, capsule.steps)
         start(id: id, capsule: capsule, from: 0, outputs: [:], attempts: [:])
         return id
     }

@@ -1,9 +1,5 @@
 #!/usr/bin/env python3
-"""A JALM layer plugin in Python, standard library only: serves sys.echo and sys.sleep.
-
-The kernel starts it with the socket on fd 3 (JALM_FD) and the layer name in JALM_LAYER.
-See docs/protocol.md for every message.
-"""
+"""A JALM layer plugin in Python, standard library only: serves sys.echo and sys.sleep."""
 import json, os, struct, sys, threading
 
 FD = int(os.environ.get("JALM_FD", "3"))
