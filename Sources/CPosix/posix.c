@@ -61,16 +61,6 @@ int jalm_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *
     return r < 0 ? -errno : 0;
 }
 
-int jalm_set_pdeathsig(int sig) { return prctl(PR_SET_PDEATHSIG, sig) == 0 ? 0 : -errno; }
-
-int jalm_peer_uid(int fd, uid_t *uid, pid_t *pid) {
-    struct ucred cred;
-    socklen_t len = sizeof cred;
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return -1;
-    *uid = cred.uid;
-    *pid = cred.pid;
-    return 0;
-}
 
 int jalm_o_path(void) { return O_PATH; }
 int jalm_at_empty_path(void) { return AT_EMPTY_PATH; }

@@ -91,7 +91,15 @@ struct Handlers: Sendable {
 
     func layer(_ name: String) -> Response {
         guard let l = kernel.layers[name] else { return Problem.response(unknownLayer(name)) }
-        return JSONResponse.make(l.snapshot())
+        var view = l.snapshot()
+        if case .object(var o) = view {
+            let events = (try? kernel.store.layerEvents(layer: name, limit: 20)) ?? []
+            o["events"] = .array(events.map {
+                ["at": .int($0.at), "event": .string($0.event), "detail": $0.detail ?? .null]
+            })
+            view = .object(o)
+        }
+        return JSONResponse.make(view)
     }
 
     func restart(_ name: String) -> Response {

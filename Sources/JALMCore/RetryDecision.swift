@@ -33,10 +33,16 @@ public struct RetryRule: Sendable, Equatable {
     }
 
     /// The wait before attempt `attempt + 1` after `attempt` failed with `code`, or nil to stop.
-    /// - Parameter unit: a random number in 0..<1 (injected so tests are exact).
-    public func delay(after attempt: Int, code: ErrorCode, unit: Double) -> Duration? {
+    /// - Parameters:
+    ///   - retryable: what the failure itself says (a plugin may know better than its code); defaults to the code's.
+    ///   - unit: a random number in 0..<1 (injected so tests are exact).
+    public func delay(after attempt: Int, code: ErrorCode, retryable: Bool? = nil, unit: Double) -> Duration? {
         guard attempt <= max else { return nil }
-        if let retryOn { guard retryOn.contains(code) else { return nil } } else if !code.retryable { return nil }
+        if let retryOn {
+            guard retryOn.contains(code) else { return nil }
+        } else if !(retryable ?? code.retryable) {
+            return nil
+        }
         var seconds = Double(base.components.seconds) + Double(base.components.attoseconds) / 1e18
         seconds *= Foundationless.pow(factor, attempt - 1)
         let cap = Double(maxDelay.components.seconds) + Double(maxDelay.components.attoseconds) / 1e18

@@ -55,10 +55,30 @@ extension Engine {
                 await finish(id: record.id, state: .failed, error: error)
                 return
             }
+            if let latest, let ending = endingAfterFailure(latest, step: step) {
+                state.withLock { s in if s.running[record.id] == nil { s.running[record.id] = Running() } }
+                await finish(id: record.id, state: ending.0, error: ending.1)
+                return
+            }
             start(id: record.id, capsule: capsule, from: step.index, outputs: outputs, attempts: attempts)
             return
         }
         state.withLock { s in if s.running[record.id] == nil { s.running[record.id] = Running() } }
         await finish(id: record.id, state: .completed, error: nil)
+    }
+
+    /// For a step whose last attempt ended in failure before the crash: nil when its retry rule allows
+    /// another attempt, else how the execution ends (as it would have, had the kernel lived).
+    private func endingAfterFailure(_ run: StepRunRecord, step: Step) -> (ExecutionState, RunnerError)? {
+        guard let state = StepRunState(rawValue: run.state), state.isFinal, state != .ok else { return nil }
+        let error = run.error.flatMap(RunnerError.init(json:)) ?? RunnerError(.internal, "step \(step.id) failed")
+        if state == .cancelled { return (.cancelled, error) }
+        if state == .unknown { return (.failed, error) }
+        let sideEffect = catalog.card(layer: step.layer, op: step.op)
+            .flatMap { SideEffect(rawValue: $0.sideEffect.rawValue) } ?? .external
+        let rule = step.retry?.rule ?? .default(for: sideEffect)
+        let retryable = run.error?["retryable"]?.boolValue
+        if rule.delay(after: run.attempt, code: error.code, retryable: retryable, unit: 0) != nil { return nil }
+        return (.failed, error)
     }
 }

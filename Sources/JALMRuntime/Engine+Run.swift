@@ -9,6 +9,8 @@ extension Engine {
         case ok(JSONValue)
         case failed(RunnerError)
         case cancelled
+        /// jalmd is stopping and gave up waiting: leave the execution to resume at next start.
+        case abandoned
     }
 
     /// Runs the steps of one execution in order, from `index`, and journals how it ends.
@@ -28,6 +30,9 @@ extension Engine {
                 ending = (.failed, error)
             case .cancelled:
                 ending = (.cancelled, RunnerError(.cancelled, "cancelled during step \(step.id)", at: step.pointer))
+            case .abandoned:
+                finished(id: id)
+                return
             }
             break
         }
@@ -90,11 +95,15 @@ extension Engine {
                 store.submit([.upsertStepRun(row)])
                 return .ok(output)
             case .failed(let failure):
+                // Stopping past the drain timeout: the attempt stays "dispatched" in the journal, so that the
+                // next start re-runs it (repeatable) or marks it unknown (write/external), as after a crash.
+                if isAbandoning { return .abandoned }
                 row.state = Self.stepState(for: failure.code).rawValue
                 row.error = RunnerError(failure).json
                 store.submit([.upsertStepRun(row)])
-                if Task.isCancelled || failure.code == .cancelled { return .cancelled }
-                guard let delay = rule.delay(after: row.attempt - firstAttempt + 1, code: failure.code,
+                if Task.isCancelled { return .cancelled }
+                // The attempt number is absolute, so a restart of jalmd does not renew the retry budget.
+                guard let delay = rule.delay(after: row.attempt, code: failure.code, retryable: failure.retryable,
                                              unit: Double.random(in: 0..<1)) else {
                     var error = RunnerError(failure)
                     error.pointer = step.pointer.description

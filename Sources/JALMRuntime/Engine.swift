@@ -25,6 +25,8 @@ public final class Engine: Sendable {
         /// False until `recover()` has resumed the journal's unfinished executions; submissions wait for it,
         /// so that recovery never mistakes a new execution for one left over from before a crash.
         var recovered = false
+        /// Set when a shutdown's drain timeout passed: running executions stop without a final state.
+        var abandoning = false
         var recoveryWaiters: [CheckedContinuation<Void, Never>] = []
     }
     let state = Mutex(State())
@@ -146,7 +148,10 @@ public final class Engine: Sendable {
             if state.withLock({ $0.running.isEmpty }) { break }
             try? await Task.sleep(for: .milliseconds(20))
         }
-        let left = state.withLock { $0.running.count }
+        let left = state.withLock { s -> Int in
+            s.abandoning = !s.running.isEmpty
+            return s.running.count
+        }
         if left > 0 {
             logger.warning("executions still running at shutdown; they resume at next start",
                            metadata: ["engine.running": "\(left)"])
@@ -155,6 +160,8 @@ public final class Engine: Sendable {
     }
 
     public var runningCount: Int { state.withLock { $0.running.count } }
+
+    var isAbandoning: Bool { state.withLock { $0.abandoning } }
 
     func finished(id: String) {
         let waiters = state.withLock { $0.running.removeValue(forKey: id)?.waiters.values }

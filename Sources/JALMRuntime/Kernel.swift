@@ -74,7 +74,7 @@ public final class Kernel: Service, Sendable {
         logger.notice("draining", metadata: ["engine.running": "\(engine.runningCount)"])
         await engine.drain()
         await withTaskGroup(of: Void.self) { group in
-            for l in layers.values { group.addTask { await l.drain(timeout: .seconds(5)) } }
+            for l in layers.values { group.addTask { await l.drain(timeout: self.config.supervisor.drainTimeout) } }
         }
         store.close()
         logger.notice("stopped")

@@ -70,6 +70,8 @@ public struct KernelConfig: Sendable {
             case "ping_interval": supervisor.pingInterval = try duration()
             case "ping_timeout": supervisor.pingTimeout = try duration()
             case "cancel_grace": supervisor.cancelGrace = try duration()
+            case "layer_drain_timeout": supervisor.drainTimeout = try duration()
+            case "restart_stable_after": supervisor.restart.stableAfter = try duration()
             case "drain_timeout": engine.drainTimeout = try duration()
             case "journal_sync":
                 switch try string() {

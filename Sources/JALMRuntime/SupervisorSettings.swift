@@ -11,6 +11,8 @@ public struct SupervisorSettings: Sendable {
     public var pingTimeout: Duration = .seconds(15)
     /// After a timeout's `cancel`, how long a call may take to stop before its process is killed.
     public var cancelGrace: Duration = .seconds(2)
+    /// On shutdown, how long a layer's processes may take to finish their calls after `drain`.
+    public var drainTimeout: Duration = .seconds(5)
     public var maxFrameSize = Frame.defaultMaxSize
     /// Where bare executable names in manifests are found.
     public var binDirectory: String

@@ -28,7 +28,8 @@ public enum ErrorCode: String, Sendable, Hashable, CaseIterable, Codable {
     /// Whether trying again, unchanged, may succeed.
     public var retryable: Bool {
         switch self {
-        case .timeout, .layerUnavailable, .protocolError, .upstreamError, .resourceExhausted: true
+        // A limit met by an input is met again by the same input: resource_exhausted is not retryable.
+        case .timeout, .layerUnavailable, .protocolError, .upstreamError: true
         default: false
         }
     }

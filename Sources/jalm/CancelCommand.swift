@@ -6,11 +6,11 @@ struct CancelCommand: ParsableCommand {
         commandName: "cancel",
         abstract: "Cancel a pending or running execution.",
         discussion: """
-            Steps in flight are told to stop; steps not yet started are skipped. Cancelling an \
-            execution that already ended is refused (conflict, exit 1).
+            The step in flight is told to stop (its plugin gets `cancel`); later steps do not run. \
+            Cancelling an execution that already ended is refused (conflict, exit 1).
 
             Example:
-              jalm cancel 01JX3Q8V2Z
+              jalm cancel ex_019ab3c1f2a04f7e2b9c1d
             """)
 
     @OptionGroup var global: GlobalOptions

@@ -13,7 +13,7 @@ struct JalmCommand: ParsableCommand {
 
             Examples:
               jalm run report.yml --wait
-              jalm status 01JX3Q8V2Z
+              jalm status ex_019ab3c1f2a04f7e2b9c1d
               jalm ls --state failed --limit 5
               jalm layers
               jalm --url http://127.0.0.1:8888 health

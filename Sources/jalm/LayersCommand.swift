@@ -58,7 +58,9 @@ struct RestartLayer: ParsableCommand {
         commandName: "restart",
         abstract: "Restart a layer, lifting its quarantine.",
         discussion: """
-            In-flight calls of the old processes are drained before they stop.
+            A quarantined or stopped layer is started again with a clean restart history. A running
+            layer's processes are killed and respawned: their calls in flight fail with
+            layer_unavailable, and steps whose side effect allows it are retried.
 
             Example:
               jalm layers restart compute-script

@@ -9,8 +9,8 @@ struct StatusCommand: ParsableCommand {
             Outputs are cut to the terminal's width; --json prints the whole execution view.
 
             Examples:
-              jalm status 01JX3Q8V2Z
-              jalm status 01JX3Q8V2Z --json | jq '.steps[].output'
+              jalm status ex_019ab3c1f2a04f7e2b9c1d
+              jalm status ex_019ab3c1f2a04f7e2b9c1d --json | jq '.steps[].output'
             """)
 
     @OptionGroup var global: GlobalOptions

@@ -12,7 +12,7 @@ enum Setup {
         let bin = executableDirectory()
         var config = KernelConfig(
             dataDirectory: env["STATE_DIRECTORY"]?.split(separator: ":").first.map(String.init) ?? ".jalm",
-            shareDirectory: env["JALM_SHARE"] ?? findShareDirectory(from: bin),
+            shareDirectory: findShareDirectory(from: bin),
             binDirectory: bin)
         if let path = flags.config ?? env["JALM_CONFIG"] {
             guard let data = FileManager.default.contents(atPath: path) else {
@@ -20,6 +20,7 @@ enum Setup {
             }
             try config.apply(file: Document.parse(Array(data), contentType: "yaml"), name: path)
         }
+        if let v = env["JALM_SHARE"] { config.shareDirectory = v }
         if let v = env["JALM_DATA"] { config.dataDirectory = v }
         if let v = env["JALM_SOCKET"] { config.socketPath = v }
         if let v = env["JALM_LISTEN"] { config.listen = v }

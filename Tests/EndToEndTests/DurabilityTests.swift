@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import JALMStore
+import Synchronization
 import JALMWire
 import Testing
 
@@ -100,4 +101,88 @@ struct Journal {
     func okSteps(_ id: String) throws -> [Int] { try runs(id).filter { $0.state == "ok" }.map(\.step) }
 
     func state(_ id: String) throws -> String? { try store.execution(id: id)?.state }
+}
+
+/// Recovery decides from the journal alone: these tests write the journal a crash would leave, then start jalmd.
+@Suite(.serialized) struct RecoveryRuleTests {
+    private func crashedJournal(step: JSONValue, attempt: Int, state: String, error: JSONValue?,
+                                sideEffect: String) throws -> (dataDir: String, id: String) {
+        let dataDir = Daemon.makeTempDir() + "/data"
+        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+        let store = try Store(path: dataDir + "/journal.sqlite")
+        let id = "ex_0000000000010000000001"
+        let capsule = JSONWriter.string(["intent": "crashed", "steps": [step]])
+        let now: Int64 = 1_000
+        try awaitSync {
+            try await store.commit([
+                .insertExecution(ExecutionRecord(id: id, intent: "crashed", state: "running", capsule: capsule,
+                                                 createdAt: now, startedAt: now)),
+                .upsertStepRun(StepRunRecord(
+                    executionID: id, stepIndex: 0, stepID: step["id"]?.stringValue ?? "", attempt: attempt,
+                    layer: step["layer"]?.stringValue ?? "", op: step["op"]?.stringValue ?? "", sideEffect: sideEffect,
+                    state: state, error: error, queuedAt: now, dispatchedAt: now, finishedAt: now)),
+            ])
+        }
+        store.close()
+        return (dataDir, id)
+    }
+
+    @Test func aStepThatFailedForGoodBeforeTheCrashIsNotRunAgain() throws {
+        let (dataDir, id) = try crashedJournal(
+            step: ["id": "w", "layer": "io-file", "op": "write", "input": ["path": "x.txt", "content": "x"]],
+            attempt: 1, state: "error", error: ["code": "internal", "message": "disk said no", "retryable": false],
+            sideEffect: "write")
+        let daemon = try Daemon(dataDir: dataDir)
+        #expect(try daemon.waitUntil(10) { try daemon.request("GET", "/exec/\(id)").1["state"] == "failed" })
+        let view = try daemon.request("GET", "/exec/\(id)").1
+        #expect(view["steps"]?[0]?["attempts"] == 1, "\(view)")
+        #expect(view["error"]?["message"] == "disk said no")
+        #expect(!FileManager.default.fileExists(atPath: dataDir + "/files/x.txt"))
+    }
+
+    @Test func aRetryableFailureWithBudgetLeftIsRetriedAfterTheCrash() throws {
+        let (dataDir, id) = try crashedJournal(
+            step: ["id": "s", "layer": "io-file", "op": "sys.sleep", "input": ["ms": 1]],
+            attempt: 1, state: "error", error: ["code": "layer_unavailable", "message": "gone", "retryable": true],
+            sideEffect: "none")
+        let daemon = try Daemon(dataDir: dataDir)
+        #expect(try daemon.waitUntil(10) { try daemon.request("GET", "/exec/\(id)").1["state"] == "completed" })
+        let runs = try daemon.request("GET", "/exec/\(id)").1["steps"]?[0]?["runs"]?.arrayValue ?? []
+        #expect(runs.map { $0["attempt"]?.intValue ?? 0 } == [1, 2])
+    }
+
+    @Test func theRetryBudgetIsNotRenewedByARestart() throws {
+        let (dataDir, id) = try crashedJournal(
+            step: ["id": "s", "layer": "io-file", "op": "sys.sleep", "input": ["ms": 1]],
+            attempt: 3, state: "error", error: ["code": "layer_unavailable", "message": "gone", "retryable": true],
+            sideEffect: "none")
+        let daemon = try Daemon(dataDir: dataDir)
+        #expect(try daemon.waitUntil(10) { try daemon.request("GET", "/exec/\(id)").1["state"] == "failed" })
+        #expect(try daemon.request("GET", "/exec/\(id)").1["steps"]?[0]?["attempts"] == 1)
+    }
+
+    @Test func executionsStillRunningPastTheDrainTimeoutResumeAtTheNextStart() throws {
+        let daemon = try Daemon(config: "drain_timeout: 200ms\nlayer_drain_timeout: 200ms")
+        let (_, r) = try daemon.request("POST", "/exec", json: ["steps": [
+            ["id": "nap", "layer": "io-file", "op": "sys.sleep", "input": ["ms": 1500]],
+        ]])
+        let id = try #require(r["execution_id"]?.stringValue)
+        usleep(150_000)
+        #expect(daemon.terminate(timeout: 10) == 0)
+        #expect(try Journal(daemon.dataDir).state(id) == "running")
+        try daemon.start()
+        #expect(try daemon.waitUntil(10) { try daemon.request("GET", "/exec/\(id)").1["state"] == "completed" })
+    }
+}
+
+/// Runs an async closure to completion from synchronous test code.
+func awaitSync(_ body: @escaping @Sendable () async throws -> Void) throws {
+    let result = Mutex<Result<Void, any Error>?>(nil)
+    let done = DispatchSemaphore(value: 0)
+    Task {
+        do { try await body(); result.withLock { $0 = .success(()) } } catch { result.withLock { $0 = .failure(error) } }
+        done.signal()
+    }
+    done.wait()
+    try result.withLock { $0 }!.get()
 }

@@ -32,7 +32,9 @@ import Testing
         let after = try #require(try daemon.layerPID("render-html"))
         #expect(after != before)
         #expect(try daemon.run(["steps": [["id": "e", "layer": "render-html", "op": "sys.echo", "input": ["ok": true]]]])["state"] == "completed")
-        #expect((try daemon.layer("render-html")["restarts"]?.intValue ?? 0) >= 1)
+        let layer = try daemon.layer("render-html")
+        #expect((layer["restarts"]?.intValue ?? 0) >= 1)
+        #expect(layer["events"]?.arrayValue?.contains { $0["event"] == "restart" } == true, "\(layer)")
     }
 
     @Test func anOversizeFrameFailsTheCallWithProtocolErrorAndRestartsTheLayer() throws {

@@ -30,3 +30,16 @@ import JALMWire
         #expect(RetryRule.default(for: .read).delay(after: 1, code: .timeout, unit: 0) != nil)
     }
 }
+
+@Suite struct RetryFlagTests {
+    @Test func aFailureThatSaysItIsNotRetryableIsNotRetriedByDefault() {
+        let r = RetryRule(max: 2)
+        #expect(r.delay(after: 1, code: .timeout, retryable: false, unit: 0) == nil)
+        #expect(r.delay(after: 1, code: .internal, retryable: true, unit: 0) != nil)
+    }
+
+    @Test func limitsAreNotRetryable() {
+        #expect(!ErrorCode.resourceExhausted.retryable)
+        #expect(RetryRule(max: 2).delay(after: 1, code: .resourceExhausted, unit: 0) == nil)
+    }
+}

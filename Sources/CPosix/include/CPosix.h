@@ -20,11 +20,6 @@ uint64_t jalm_resolve_no_symlinks(void);
 /// renameat2(2); flags may be 0 or RENAME_NOREPLACE (1). Returns 0 or -errno.
 int jalm_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags);
 
-/// prctl(PR_SET_PDEATHSIG, sig) for the calling thread's children-to-be (plugins exit with their kernel).
-int jalm_set_pdeathsig(int sig);
-
-/// getsockopt(SO_PEERCRED): the uid of the peer of a Unix socket, or -1.
-int jalm_peer_uid(int fd, uid_t *uid, pid_t *pid);
 
 /// O_PATH and AT_EMPTY_PATH are behind _GNU_SOURCE, which Swift's Glibc module does not define.
 int jalm_o_path(void);
