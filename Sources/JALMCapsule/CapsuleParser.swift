@@ -8,6 +8,8 @@ public enum CapsuleParser {
     public static let maxSteps = 1000
     /// The key under which a capsule may be wrapped: `{"jalm_config": {...}}`.
     public static let wrapperKey = "jalm_config"
+    /// The keys a capsule may have at its top level.
+    public static let topLevelKeys: Set<String> = ["intent", "vars", "secrets", "steps", "meta", "description", "name"]
 
     /// Parses a capsule object, or one wrapped as `{"jalm_config": capsule}` (pointers then start there).
     public static func parse(_ document: JSONValue) throws(RunnerError) -> Capsule {
@@ -19,6 +21,11 @@ public enum CapsuleParser {
         }
         guard case .object(let object) = body else {
             throw invalid("a capsule must be an object, got \(body.typeName)", at: base)
+        }
+        // A typo such as `var:` must not pass silently with its values ignored.
+        for key in object.keys.sorted() where !topLevelKeys.contains(key) {
+            throw invalid("unknown key \"\(key)\"; a capsule has: \(topLevelKeys.sorted().joined(separator: ", "))",
+                          at: base.appending(key))
         }
         return Capsule(
             intent: try intent(object, at: base),
