@@ -36,8 +36,10 @@ final class Daemon: @unchecked Sendable {
     /// - Parameters:
     ///   - fixtures: layers to serve with `jalm-fixture-layer MODE` instead of their plugin.
     ///   - config: extra lines for jalmd.yml.
-    init(fixtures: [String: String] = [:], config: String = "", dataDir: String? = nil, extraCards: [String: String] = [:],
-         waitForHealth: Bool = true) throws {
+    /// - Parameters:
+    ///   - manifests: layers whose plugin.yml is replaced by this text.
+    init(fixtures: [String: String] = [:], manifests: [String: String] = [:], config: String = "",
+         dataDir: String? = nil, extraCards: [String: String] = [:], waitForHealth: Bool = true) throws {
         let root = Daemon.makeTempDir()
         self.dataDir = dataDir ?? root + "/data"
         self.shareDir = root + "/share"
@@ -66,7 +68,9 @@ final class Daemon: @unchecked Sendable {
             guard fm.fileExists(atPath: Daemon.repoDir + "/plugins/\(layer)/plugin.yml") else { continue }
             try fm.createDirectory(atPath: shareDir + "/plugins/\(layer)", withIntermediateDirectories: true)
             var manifest = try String(contentsOfFile: Daemon.repoDir + "/plugins/\(layer)/plugin.yml", encoding: .utf8)
-            if let mode = fixtures[layer] {
+            if let text = manifests[layer] {
+                manifest = text
+            } else if let mode = fixtures[layer] {
                 manifest = """
                     name: \(layer)
                     executable: \(Daemon.binDir)/jalm-fixture-layer
