@@ -39,7 +39,7 @@ let package = Package(
         .target(
             name: "JALMRuntime",
             dependencies: [
-                "JALMWire", "JALMCore", "JALMCapsule", "JALMStore", "CPosix",
+                "JALMWire", "JALMCore", "JALMCapsule", "JALMStore", "JALMSandbox", "CPosix", "CSeccomp",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -65,6 +65,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: settings),
+        // The sandbox: policies as data, cgroups (v1 and v2), the audit of a running plugin.
+        .target(name: "JALMSandbox", dependencies: ["JALMWire", "JALMCore", "JALMCapsule", "CPosix"], swiftSettings: settings),
+        // Syscall numbers to names (libseccomp), to name the syscall a seccomp kill reports.
+        .target(name: "CSeccomp", linkerSettings: [.linkedLibrary("seccomp")]),
+        // The launcher every plugin process starts through: cgroup, rlimits, namespaces, Landlock,
+        // no_new_privs, user, seccomp, execve. Small, in C, auditable.
+        .executableTarget(name: "jalm-launch", path: "Sources/jalm-launch", linkerSettings: [.linkedLibrary("seccomp")]),
         // What a plugin links: handshake, read loop, op dispatch, cancel, drain.
         .target(name: "JALMLayerKit", dependencies: ["JALMWire", "JALMCore", "CPosix"], swiftSettings: settings),
         .executableTarget(name: "jalm-layer-io-http", dependencies: ["JALMLayerKit"], path: "Sources/Layers/IOHTTP", swiftSettings: settings),
@@ -86,6 +93,7 @@ let package = Package(
         .testTarget(name: "JALMCoreTests", dependencies: ["JALMCore"], swiftSettings: settings),
         .testTarget(name: "JALMCapsuleTests", dependencies: ["JALMCapsule"], swiftSettings: settings),
         .testTarget(name: "JALMStoreTests", dependencies: ["JALMStore"], swiftSettings: settings),
+        .testTarget(name: "JALMSandboxTests", dependencies: ["JALMSandbox"], swiftSettings: settings),
         .testTarget(name: "IOFileTests", dependencies: ["jalm-layer-io-file", "JALMLayerKit"], swiftSettings: settings),
         .testTarget(name: "EndToEndTests", dependencies: ["JALMWire", "JALMCapsule", "JALMClient", "JALMStore", "CPosix"], swiftSettings: settings),
     ]

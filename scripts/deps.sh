@@ -2,7 +2,7 @@
 # Installs the Debian packages the build and the tests need, only those missing (apt-get update once).
 set -euo pipefail
 need=()
-for pkg in libsqlite3-dev sqlite3; do
+for pkg in libsqlite3-dev sqlite3 libseccomp-dev strace; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -21,8 +21,11 @@ struct Handlers: Sendable {
         let h = kernel.health
         var layers: [String: JSONValue] = [:]
         for (name, l) in kernel.layers { layers[name] = l.snapshot()["state"] ?? .null }
+        let warnings = kernel.sandboxWarnings
+        let status: JSONValue = !h.ok ? "unavailable" : warnings.isEmpty ? "ok" : "degraded"
         return JSONResponse.make(
-            ["status": h.ok ? "ok" : "unavailable", "layers": .object(layers), "reasons": .array(h.reasons.map { .string($0) })],
+            ["status": status, "layers": .object(layers), "reasons": .array(h.reasons.map { .string($0) }),
+             "warnings": .array(warnings.map { .string($0) })],
             status: h.ok ? .ok : .serviceUnavailable)
     }
 
@@ -100,6 +103,15 @@ struct Handlers: Sendable {
             view = .object(o)
         }
         return JSONResponse.make(view)
+    }
+
+    func sandbox(_ name: String) -> Response {
+        guard let l = kernel.layers[name] else { return Problem.response(unknownLayer(name)) }
+        guard let c = l.confinement else {
+            return JSONResponse.make(["layer": .string(name), "mode": "off",
+                                      "detail": "sandbox: off — plugins run unconfined"])
+        }
+        return JSONResponse.make(c.json(executable: l.executablePath, arguments: l.manifest.arguments))
     }
 
     func restart(_ name: String) -> Response {

@@ -17,6 +17,7 @@ public enum Routes {
         router.post("/exec/:id/cancel") { _, context in await handlers.cancel(context.parameters.get("id") ?? "") }
         router.get("/layers") { _, _ in handlers.layers() }
         router.get("/layers/:name") { _, context in handlers.layer(context.parameters.get("name") ?? "") }
+        router.get("/layers/:name/sandbox") { _, context in handlers.sandbox(context.parameters.get("name") ?? "") }
         router.post("/layers/:name/restart") { _, context in handlers.restart(context.parameters.get("name") ?? "") }
         router.get("/catalog") { _, _ in JSONResponse.make(kernel.catalog.json) }
         return router

@@ -6,6 +6,7 @@ import Logging
 import ServiceLifecycle
 import JALMCapsule
 import JALMCore
+import JALMSandbox
 import JALMStore
 import JALMWire
 
@@ -25,11 +26,15 @@ public final class Kernel: Service, Sendable {
         self.config = config
         self.logger = logger
         let fm = FileManager.default
-        try fm.createDirectory(atPath: config.dataDirectory + "/files", withIntermediateDirectories: true)
+        // Landlock can only grant a path that exists: make the layers' read-write folders before any launch.
+        for dir in ["files", "db"] {
+            try fm.createDirectory(atPath: config.dataDirectory + "/" + dir, withIntermediateDirectories: true)
+        }
         self.catalog = try Catalog.load(directory: config.shareDirectory + "/kernel")
         self.store = try Store(path: config.dataDirectory + "/journal.sqlite", synchronous: config.journalSynchronous)
         var layers: [String: LayerSupervisor] = [:]
         let store = self.store
+        let sandbox = try SandboxSetup(config: config, logger: logger)
         for info in catalog.layers {
             let dir = config.shareDirectory + "/plugins/" + info.name
             guard let data = fm.contents(atPath: dir + "/plugin.yml") else {
@@ -38,7 +43,8 @@ public final class Kernel: Service, Sendable {
             let manifest = try LayerManifest.parse(Document.parse(Array(data), contentType: "yaml"), directory: dir)
             let required = Set(catalog.cards.filter { $0.layer == info.name }.map(\.op))
             layers[info.name] = LayerSupervisor(
-                manifest: manifest, settings: config.supervisor, requiredOps: required, logger: logger
+                manifest: manifest, settings: config.supervisor, requiredOps: required, logger: logger,
+                confinement: try sandbox.confinement(for: manifest, executable: Self.executable(of: manifest, config))
             ) { event, detail in
                 store.submit([.layerEvent(LayerEventRecord(at: epochMilliseconds(), layer: info.name, event: event,
                                                            detail: detail))])
@@ -76,8 +82,24 @@ public final class Kernel: Service, Sendable {
         await withTaskGroup(of: Void.self) { group in
             for l in layers.values { group.addTask { await l.drain(timeout: self.config.supervisor.drainTimeout) } }
         }
+        for l in layers.values { l.confinement?.removeLeaves() }
         store.close()
         logger.notice("stopped")
+    }
+
+    static func executable(of manifest: LayerManifest, _ config: KernelConfig) -> String {
+        let exe = manifest.executable
+        if exe.hasPrefix("/") { return exe }
+        if exe.contains("/") { return manifest.directory + "/" + exe }
+        return config.binDirectory + "/" + exe
+    }
+
+    /// Layers that run with less confinement than `enforce` gives: said loudly by /health and /layers.
+    public var sandboxWarnings: [String] {
+        layers.values.sorted(by: { $0.name < $1.name }).compactMap { l in
+            guard let c = l.confinement else { return "\(l.name): sandbox off: running unconfined" }
+            return c.cgroups == nil ? "\(l.name): sandbox degraded: no memory, pids or cpu limits" : nil
+        }
     }
 
     /// `GET /health`: ready when every layer is.

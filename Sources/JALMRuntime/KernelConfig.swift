@@ -21,6 +21,11 @@ public struct KernelConfig: Sendable {
     public var supervisor: SupervisorSettings
     public var engine = EngineSettings()
     public var journalSynchronous: Synchronous = .full
+    /// `enforce` (default): a layer that cannot be confined does not start. `degraded`: it starts without
+    /// cgroup limits, and /health, /layers and the log say so. `off`: no launcher at all (development).
+    public var sandbox: SandboxMode = .enforce
+    /// The user plugins run as (`name` or `uid:gid`); nil keeps jalmd's own uid, without capabilities.
+    public var serviceUser: String?
 
     public init(dataDirectory: String, shareDirectory: String, binDirectory: String) {
         self.dataDirectory = dataDirectory
@@ -73,6 +78,12 @@ public struct KernelConfig: Sendable {
             case "layer_drain_timeout": supervisor.drainTimeout = try duration()
             case "restart_stable_after": supervisor.restart.stableAfter = try duration()
             case "drain_timeout": engine.drainTimeout = try duration()
+            case "sandbox":
+                guard let mode = try string().flatMap(SandboxMode.init(rawValue:)) else {
+                    throw RunnerError(.invalidInput, "\(name): sandbox must be enforce, degraded or off", at: at)
+                }
+                sandbox = mode
+            case "service_user": serviceUser = try string()
             case "journal_sync":
                 switch try string() {
                 case "full": journalSynchronous = .full

@@ -12,6 +12,9 @@ final class LayerChannel: Sendable {
     let layer: String
     let maxFrameSize: Int
     private let onEvent: @Sendable (ChannelEvent) -> Void
+    /// Called on the reader thread when the peer closed the socket: says why (reaping the process), so
+    /// that the calls in flight fail with the right code (`sandbox_violation` for a seccomp kill, ...).
+    private let explainEOF: @Sendable () -> (ErrorCode, String)?
     private let writer: ChannelWriter
 
     /// A call in flight: who waits for it and when it must end. Deadlines are checked by `sweep`, a few
@@ -33,10 +36,13 @@ final class LayerChannel: Sendable {
     }
     private let state = Mutex(State())
 
-    init(fd: Int32, layer: String, maxFrameSize: Int, onEvent: @escaping @Sendable (ChannelEvent) -> Void) {
+    init(fd: Int32, layer: String, maxFrameSize: Int,
+         explainEOF: @escaping @Sendable () -> (ErrorCode, String)? = { nil },
+         onEvent: @escaping @Sendable (ChannelEvent) -> Void) {
         self.fd = fd
         self.layer = layer
         self.maxFrameSize = maxFrameSize
+        self.explainEOF = explainEOF
         self.onEvent = onEvent
         self.writer = ChannelWriter(fd: fd, limit: maxFrameSize * 2 + 64 * 1024 * 1024)
     }
@@ -175,7 +181,12 @@ final class LayerChannel: Sendable {
             }
         }
         let existing = state.withLock { $0.closedReason }
-        close(reason: existing ?? reason, code: existing == nil ? .layerUnavailable : .protocolError)
+        if existing == nil, let (code, why) = explainEOF() {
+            reason = why
+            close(reason: reason, code: code)
+        } else {
+            close(reason: existing ?? reason, code: existing == nil ? .layerUnavailable : .protocolError)
+        }
         writer.stop()
         Glibc.close(fd)
         onEvent(.closed(reason: existing ?? reason))

@@ -14,6 +14,11 @@ public struct LayerManifest: Sendable {
     /// The ops the plugin is expected to announce (documentation; `hello` is the authority).
     public var ops: [String]
     public var environment: [String: String]
+    /// `limits: {memory, pids, cpu}` as written; parsed by the sandbox (ResourceLimits).
+    public var limits: JSONValue?
+    /// A sandbox policy of the plugin's own (`policy:`, relative to the manifest), instead of
+    /// `sandbox/<layer>.yml`: a plugin in another language needs other syscalls and paths.
+    public var policy: String?
     /// The folder the manifest was read from.
     public var directory: String
 
@@ -40,6 +45,8 @@ public struct LayerManifest: Sendable {
             version: doc["version"]?.stringValue ?? jalmVersion,
             pool: Int(pool), maxInflight: Int(inflight),
             ops: (doc["ops"]?.arrayValue ?? []).compactMap(\.stringValue),
-            environment: env, directory: directory)
+            environment: env, limits: doc["limits"],
+            policy: doc["policy"]?.stringValue.map { $0.hasPrefix("/") ? $0 : directory + "/" + $0 },
+            directory: directory)
     }
 }

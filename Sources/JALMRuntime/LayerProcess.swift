@@ -4,6 +4,7 @@ import Glibc
 import CPosix
 import Logging
 import Synchronization
+import JALMSandbox
 import JALMWire
 
 /// One running plugin process: its pid, its channel, what it announced, and how it ended.
@@ -12,9 +13,16 @@ final class LayerProcess: Sendable {
     let channel: LayerChannel
     let startedAt: ContinuousClock.Instant
     let generation: Int
+    /// The cgroup leaf it was started in, and the OOM kill count of that leaf before it started.
+    let leaf: CgroupLeaf?
+    let oomBaseline: Int
+    let memoryLimitBytes: Int64?
 
     private struct State: ~Copyable {
         var hello: Hello?
+        var exitStatus: Int32?
+        /// What the confinement audit saw after hello (GET /layers).
+        var confinement: JSONValue = .null
         var greetedAt: ContinuousClock.Instant?
         var inflight = 0
         var served = 0
@@ -23,15 +31,22 @@ final class LayerProcess: Sendable {
     }
     private let state: Mutex<State>
 
-    init(pid: Int32, channel: LayerChannel, generation: Int) {
+    init(pid: Int32, channel: LayerChannel, generation: Int, leaf: CgroupLeaf? = nil, memoryLimitBytes: Int64? = nil) {
+        self.memoryLimitBytes = memoryLimitBytes
         self.pid = pid
         self.channel = channel
         self.generation = generation
+        self.leaf = leaf
+        self.oomBaseline = leaf?.oomKills() ?? 0
         self.startedAt = .now
         self.state = Mutex(State(lastPong: .now))
     }
 
     var hello: Hello? { state.withLock { $0.hello } }
+    var confinement: JSONValue {
+        get { state.withLock { $0.confinement } }
+        set { state.withLock { $0.confinement = newValue } }
+    }
     var inflight: Int { state.withLock { $0.inflight } }
     var served: Int { state.withLock { $0.served } }
 
@@ -67,19 +82,38 @@ final class LayerProcess: Sendable {
 
     func kill() { _ = Glibc.kill(pid, SIGKILL) }
 
-    /// Collects the exit status: waits a moment for a process that is exiting on its own, then kills it.
-    /// Runs on the channel's reader thread after EOF, never on a pool thread.
-    func reap() -> String {
+    /// Collects the exit status (once; later calls return the same): waits a moment for a process that is
+    /// exiting on its own, then kills it. Runs on the channel's reader thread after EOF, never on a pool thread.
+    func reap() -> Int32 {
+        if let s = state.withLock({ $0.exitStatus }) { return s }
         var status: Int32 = 0
+        var reaped = false
         for _ in 0..<40 {
             let r = waitpid(pid, &status, WNOHANG)
-            if r == pid { return Self.describe(status) }
-            if r < 0 { return "already reaped" }
+            if r == pid || r < 0 { reaped = true; break }
             usleep(5_000)
         }
-        kill()
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        return Self.describe(status)
+        if !reaped {
+            kill()
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        }
+        state.withLock { $0.exitStatus = status }
+        return status
+    }
+
+    /// Why the process ended, as the code its calls in flight fail with and a sentence for people.
+    func explainExit() -> (ErrorCode, String) {
+        let status = reap()
+        let signal = status & 0x7F
+        if signal == SIGSYS {
+            let syscall = KernelLog.seccompSyscall(pid: pid).map { " (\($0))" } ?? ""
+            return (.sandboxViolation, "killed by its seccomp filter: a syscall outside its policy\(syscall)")
+        }
+        if signal == SIGKILL, let leaf, leaf.oomKills() > oomBaseline {
+            let limit = memoryLimitBytes.map { "\($0 >> 20) MiB" } ?? "its cgroup"
+            return (.resourceExhausted, "killed by the OOM killer at its memory limit of \(limit) (limits.memory)")
+        }
+        return (.layerUnavailable, Self.describe(status))
     }
 
     static func describe(_ status: Int32) -> String {

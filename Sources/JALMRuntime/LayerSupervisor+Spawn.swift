@@ -3,11 +3,12 @@ import Glibc
 #endif
 import Logging
 import JALMCore
+import JALMSandbox
 import JALMWire
 
 extension LayerSupervisor {
     /// The executable a manifest names: a bare name from the binary folder, a path relative to the manifest.
-    var executablePath: String {
+    public var executablePath: String {
         let exe = manifest.executable
         if exe.hasPrefix("/") { return exe }
         if exe.contains("/") { return manifest.directory + "/" + exe }
@@ -28,21 +29,41 @@ extension LayerSupervisor {
         env["JALM_DATA"] = settings.dataDirectory
         env["JALM_MAX_FRAME"] = String(settings.maxFrameSize)
         env["JALM_MAX_INFLIGHT"] = String(manifest.maxInflight)
+        var path = executablePath
+        var arguments = manifest.arguments
+        var leaf: CgroupLeaf?
+        if let confinement {
+            do {
+                let launch = try confinement.prepare(slot: i, executable: path, arguments: arguments)
+                (path, arguments, leaf) = (launch.path, launch.arguments, launch.leaf)
+            } catch {
+                close(fds[0])
+                close(fds[1])
+                if errFD >= 0 { close(errFD) }
+                processFailed(slot: i, process: nil, reason: "cannot confine \(name): \(error)")
+                return
+            }
+        }
         let pid = await Spawner.shared.spawn(.init(
-            path: executablePath, arguments: manifest.arguments, environment: env, childFD: fds[1], stderrFD: errFD))
+            path: path, arguments: arguments, environment: env, childFD: fds[1], stderrFD: errFD,
+            directory: manifest.directory))
         close(fds[1])
         if errFD >= 0 { close(errFD) }
         guard pid > 0 else {
             close(fds[0])
-            processFailed(slot: i, process: nil, reason: "cannot start \(executablePath): errno \(-pid)")
+            processFailed(slot: i, process: nil, reason: "cannot start \(path): errno \(-pid)")
             return
         }
         let generation = state.withLock { s -> Int in s.generation += 1; return s.generation }
         let box = ProcessBox()
-        let channel = LayerChannel(fd: fds[0], layer: name, maxFrameSize: settings.maxFrameSize) { [self] event in
+        let channel = LayerChannel(
+            fd: fds[0], layer: name, maxFrameSize: settings.maxFrameSize,
+            explainEOF: { box.process?.explainExit() }
+        ) { [self] event in
             if let p = box.process { self.handle(event, from: p, slot: i) }
         }
-        let process = LayerProcess(pid: pid, channel: channel, generation: generation)
+        let process = LayerProcess(pid: pid, channel: channel, generation: generation, leaf: leaf,
+                                   memoryLimitBytes: confinement?.limits.memoryBytes)
         box.process = process
         let stale = state.withLock { s -> Bool in
             if s.stopping { return true }
@@ -74,6 +95,18 @@ extension LayerSupervisor {
                     + missing.sorted().joined(separator: ", "), code: .protocolError)
                 return
             }
+            if let confinement {
+                let failures = confinement.audit(pid: process.pid, leaf: process.leaf)
+                guard failures.isEmpty else {
+                    recordEvent("audit_failed", ["pid": .int(Int64(process.pid)),
+                                                 "failures": .array(failures.map { .string($0) })])
+                    process.channel.close(reason: "failed the confinement audit: " + failures.joined(separator: "; "),
+                                          code: .sandboxViolation)
+                    process.kill()
+                    return
+                }
+                process.confinement = confinement.report(pid: process.pid, leaf: process.leaf)
+            }
             process.greeted(h)
             state.withLock { s in
                 if s.slots[i].process === process { s.slots[i].machine.greeted(at: .now) }
@@ -89,8 +122,10 @@ extension LayerSupervisor {
             for (k, v) in r.fields { meta["plugin.\(k)"] = "\(v)" }
             logger.log(level: Logger.Level(rawValue: r.level) ?? .info, "\(r.message)", metadata: meta)
         case .closed(let reason):
-            let status = process.reap()
-            processFailed(slot: i, process: process, reason: "\(reason); \(status)")
+            let (code, _) = process.explainExit()
+            let status = LayerProcess.describe(process.reap())
+            countViolation(code)
+            processFailed(slot: i, process: process, reason: reason.contains(status) ? reason : "\(reason); \(status)")
         }
     }
 

@@ -15,6 +15,8 @@ public final class LayerSupervisor: Sendable {
     let requiredOps: Set<String>
     let logger: Logger
     let recordEvent: @Sendable (_ event: String, _ detail: JSONValue) -> Void
+    /// How this layer's processes are confined; nil when the sandbox is off.
+    public let confinement: LayerConfinement?
 
     struct Slot {
         var machine: SupervisorStateMachine
@@ -27,12 +29,16 @@ public final class LayerSupervisor: Sendable {
         var nextWaiter: UInt64 = 0
         var generation = 0
         var stopping = false
+        /// Processes killed by their seccomp filter, and by the OOM killer at their memory limit.
+        var violations = 0
+        var oomKills = 0
     }
     let state: Mutex<State>
 
     public init(manifest: LayerManifest, settings: SupervisorSettings, requiredOps: Set<String>, logger: Logger,
-                recordEvent: @escaping @Sendable (String, JSONValue) -> Void) {
+                confinement: LayerConfinement? = nil, recordEvent: @escaping @Sendable (String, JSONValue) -> Void) {
         self.manifest = manifest
+        self.confinement = confinement
         self.settings = settings
         self.requiredOps = requiredOps
         var logger = logger
@@ -88,6 +94,14 @@ public final class LayerSupervisor: Sendable {
             var ops = Set<String>()
             for slot in s.slots { ops.formUnion(slot.process?.hello?.ops ?? []) }
             return ops
+        }
+    }
+
+    func countViolation(_ code: ErrorCode) {
+        switch code {
+        case .sandboxViolation: state.withLock { $0.violations += 1 }
+        case .resourceExhausted: state.withLock { $0.oomKills += 1 }
+        default: break
         }
     }
 

@@ -12,6 +12,7 @@ public final class Spawner: @unchecked Sendable {
         public var environment: [String: String]
         public var childFD: Int32
         public var stderrFD: Int32
+        public var directory: String?
     }
 
     public static let shared = Spawner()
@@ -53,7 +54,7 @@ public final class Spawner: @unchecked Sendable {
         }
         return argv.withUnsafeBufferPointer { a in
             envp.withUnsafeBufferPointer { e in
-                jalm_spawn(r.path, a.baseAddress, e.baseAddress, r.childFD, r.stderrFD)
+                jalm_spawn(r.path, a.baseAddress, e.baseAddress, r.childFD, r.stderrFD, r.directory)
             }
         }
     }

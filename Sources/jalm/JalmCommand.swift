@@ -1,4 +1,5 @@
 import ArgumentParser
+import JALMWire
 import Glibc
 
 /// `jalm`: the command-line client of jalmd. Parsing and exit codes live here; each command has its file.
@@ -21,10 +22,10 @@ struct JalmCommand: ParsableCommand {
             Exit codes: 0 success, 1 request refused or execution failed, 2 usage error, \
             3 jalmd unreachable. Set JALM_TOKEN to send it as a bearer token.
             """,
-        version: "0.1.0",
+        version: jalmVersion,
         subcommands: [
             RunCommand.self, StatusCommand.self, ListCommand.self, CancelCommand.self,
-            LayersCommand.self, OpsCommand.self, HealthCommand.self,
+            LayersCommand.self, OpsCommand.self, HealthCommand.self, SandboxCommand.self,
         ])
 
     @OptionGroup var global: GlobalOptions

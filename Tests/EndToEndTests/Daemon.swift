@@ -38,7 +38,9 @@ final class Daemon: @unchecked Sendable {
     ///   - config: extra lines for jalmd.yml.
     /// - Parameters:
     ///   - manifests: layers whose plugin.yml is replaced by this text.
-    init(fixtures: [String: String] = [:], manifests: [String: String] = [:], config: String = "",
+    ///   - pluginDirectories: layers served by the plugin folder at this path (its plugin.yml and files).
+    init(fixtures: [String: String] = [:], manifests: [String: String] = [:], pluginDirectories: [String: String] = [:],
+         config: String = "",
          dataDir: String? = nil, extraCards: [String: String] = [:], waitForHealth: Bool = true) throws {
         let root = Daemon.makeTempDir()
         self.dataDir = dataDir ?? root + "/data"
@@ -48,6 +50,7 @@ final class Daemon: @unchecked Sendable {
         self.extraConfig = config
         let fm = FileManager.default
         try fm.createDirectory(atPath: shareDir + "/plugins", withIntermediateDirectories: true)
+        try fm.createSymbolicLink(atPath: shareDir + "/sandbox", withDestinationPath: Daemon.repoDir + "/sandbox")
         if extraCards.isEmpty {
             try fm.createSymbolicLink(atPath: shareDir + "/kernel", withDestinationPath: Daemon.repoDir + "/kernel")
         } else {
@@ -66,6 +69,10 @@ final class Daemon: @unchecked Sendable {
         }
         for layer in try fm.contentsOfDirectory(atPath: Daemon.repoDir + "/plugins") where !layer.hasPrefix(".") {
             guard fm.fileExists(atPath: Daemon.repoDir + "/plugins/\(layer)/plugin.yml") else { continue }
+            if let dir = pluginDirectories[layer] {
+                try fm.createSymbolicLink(atPath: shareDir + "/plugins/\(layer)", withDestinationPath: dir)
+                continue
+            }
             try fm.createDirectory(atPath: shareDir + "/plugins/\(layer)", withIntermediateDirectories: true)
             var manifest = try String(contentsOfFile: Daemon.repoDir + "/plugins/\(layer)/plugin.yml", encoding: .utf8)
             if let text = manifests[layer] {
@@ -77,12 +84,21 @@ final class Daemon: @unchecked Sendable {
                     args: [\(mode)]
                     pool: 1
                     max_inflight: 8
-                    env: {JALM_FIXTURE_LAYER: \(layer)}
+                    env: {JALM_FIXTURE_LAYER: \(layer), JALM_FIXTURE_OPS: "\(Daemon.catalogOps(of: layer).joined(separator: ","))"}
                     """
             }
             try manifest.write(toFile: shareDir + "/plugins/\(layer)/plugin.yml", atomically: true, encoding: .utf8)
         }
         try start(waitForHealth: waitForHealth)
+    }
+
+    /// The ops kernel/atoms.csv routes to `layer` (`io-file.read` → `read`).
+    static func catalogOps(of layer: String) -> [String] {
+        let csv = (try? String(contentsOfFile: repoDir + "/kernel/atoms.csv", encoding: .utf8)) ?? ""
+        return csv.split(separator: "\n").compactMap { line in
+            let name = line.split(separator: ",").first.map(String.init) ?? ""
+            return name.hasPrefix(layer + ".") ? String(name.dropFirst(layer.count + 1)) : nil
+        }
     }
 
     static func makeTempDir() -> String {

@@ -2,19 +2,16 @@ import Foundation
 import JALMWire
 import Testing
 
-/// The protocol is enough to write a plugin in another language: docs/examples/echo_plugin.py (stdlib
-/// Python) serves a layer through the real kernel.
+/// The protocol is enough to write a plugin in another language: plugins/examples/python-echo (stdlib
+/// Python) serves render-html through the real kernel, confined by its own policy.
 @Suite(.serialized) struct PythonPluginTests {
-    static let manifest = """
-        name: render-html
-        executable: \(Daemon.repoDir)/docs/examples/echo_plugin.py
-        pool: 1
-        max_inflight: 16
-        """
+    static let plugin = ["render-html": Daemon.repoDir + "/plugins/examples/python-echo"]
 
     @Test func thePythonPluginGreetsEchoesSleepsAndHonoursCancel() throws {
-        let daemon = try Daemon(manifests: ["render-html": Self.manifest])
-        #expect(try daemon.layer("render-html")["version"] == "0.1.0-python")
+        let daemon = try Daemon(pluginDirectories: Self.plugin)
+        let layer = try daemon.layer("render-html")
+        #expect(layer["version"] == "0.1.0-python")
+        #expect(layer["processes"]?[0]?["confinement"]?["seccomp"] == 2, "\(layer)")
         let view = try daemon.run(["steps": [
             ["id": "e", "layer": "render-html", "op": "sys.echo", "input": ["hello": ["from": "python"]]],
             ["id": "s", "layer": "render-html", "op": "sys.sleep", "input": ["ms": 20]],
@@ -32,7 +29,7 @@ import Testing
     }
 
     @Test func thePythonPluginDrainsOnShutdown() throws {
-        let daemon = try Daemon(manifests: ["render-html": Self.manifest])
+        let daemon = try Daemon(pluginDirectories: Self.plugin)
         #expect(daemon.terminate() == 0)
         let ended = daemon.log.split(separator: "\n").filter { $0.contains("layer.name=render-html") && $0.contains("ended") }
         #expect(ended.contains { $0.contains("exited with status 0") }, "\(ended)")

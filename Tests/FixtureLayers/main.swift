@@ -38,12 +38,14 @@ func awaitFirstCall() -> UInt64 {
 }
 
 func sleepForever() -> Never {
-    while true { pause() }
+    while true { sleep(3600) }  // clock_nanosleep: in every policy, unlike pause()
 }
 
 switch mode {
 case "echo":
-    await LayerKit.serve(layer: layerName, version: "fixture-echo") { _ in SlowWriteHandler() }
+    await LayerKit.serve(layer: layerName, version: "fixture-echo") { _ in CatalogOps(SlowWriteHandler()) }
+case "hostile":
+    await LayerKit.serve(layer: layerName, version: "fixture-hostile") { _ in CatalogOps(HostileHandler()) }
 case "crash-on-start":
     exit(3)
 case "no-hello":
@@ -95,5 +97,25 @@ struct SlowWriteHandler: LayerHandler {
         let ms = input["ms"]?.intValue ?? 0
         do { try await Task.sleep(for: .milliseconds(ms)) } catch { throw CallFailure(.cancelled, "cancelled") }
         return ["wrote": true]
+    }
+}
+
+/// A fixture standing in for a layer must announce every op the catalog routes to that layer, or the
+/// kernel refuses it: the harness names them in JALM_FIXTURE_OPS; they answer not_found if called.
+struct CatalogOps<Inner: LayerHandler>: LayerHandler {
+    let inner: Inner
+    let extra: [String]
+
+    init(_ inner: Inner) {
+        self.inner = inner
+        let listed = (LayerSetup.env("JALM_FIXTURE_OPS") ?? "").split(separator: ",").map(String.init)
+        self.extra = listed.filter { !inner.ops.contains($0) && !LayerKit.systemOps.contains($0) }
+    }
+
+    var ops: [String] { inner.ops + extra }
+
+    func handle(op: String, input: JSONValue, context: CallContext) async throws(CallFailure) -> JSONValue {
+        if extra.contains(op) { throw CallFailure(.notFound, "fixture stands in for \(op) but does not implement it") }
+        return try await inner.handle(op: op, input: input, context: context)
     }
 }

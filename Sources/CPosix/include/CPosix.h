@@ -6,9 +6,11 @@
 
 /// Starts `path` with `argv`/`envp` in a new session, with `child_fd` as its fd 3 and every other fd
 /// above 2 closed; stdin is /dev/null, stdout goes to stderr_fd (or /dev/null when -1), stderr to
-/// stderr_fd. The child gets SIGKILL when the spawning thread exits (PR_SET_PDEATHSIG).
+/// stderr_fd. The child gets SIGKILL when the spawning thread exits (PR_SET_PDEATHSIG), and starts in
+/// `cwd` when it is not NULL (a plugin's own folder, so its manifest can name files relative to it).
 /// Returns the pid, or -errno.
-pid_t jalm_spawn(const char *path, char *const argv[], char *const envp[], int child_fd, int stderr_fd);
+pid_t jalm_spawn(const char *path, char *const argv[], char *const envp[], int child_fd, int stderr_fd,
+                 const char *cwd);
 
 /// openat2(2) with RESOLVE_* flags; returns the fd or -errno.
 int jalm_openat2(int dirfd, const char *path, int flags, int mode, uint64_t resolve);
@@ -24,5 +26,39 @@ int jalm_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *
 /// O_PATH and AT_EMPTY_PATH are behind _GNU_SOURCE, which Swift's Glibc module does not define.
 int jalm_o_path(void);
 int jalm_at_empty_path(void);
+
+// Probes of the hostile fixture plugin (Tests/FixtureLayers/HostileProbes.swift): each tries one thing a
+// confined layer must not do, through the raw syscall, and returns 0 (or a count) on success or -errno.
+// Under a kill-process seccomp policy the call does not return: the process dies by SIGSYS.
+
+/// ptrace(PTRACE_ATTACH, pid) then PTRACE_DETACH; pid 0 means PTRACE_TRACEME.
+int jalm_probe_ptrace(pid_t pid);
+/// mount("jalm-probe", target, "tmpfs") and, when that worked, umount2(target, MNT_DETACH) at once.
+int jalm_probe_mount_tmpfs(const char *target);
+/// bpf(BPF_PROG_LOAD) of the smallest socket filter ("r0 = 0; exit"); closes the program fd on success.
+int jalm_probe_bpf_prog_load(void);
+/// unshare(CLONE_NEWNS) through syscall(2).
+int jalm_probe_unshare_mount_ns(void);
+/// Forks up to `n` children that wait on a pipe; stores the errno that stopped it (0 if none) in
+/// *stopped_by, then closes the pipe and reaps every child it made. Returns how many forks succeeded.
+int jalm_probe_fork_bomb(int n, int *stopped_by);
+/// Allocates `mb` MiB in 1 MiB chunks and writes every page; frees them again. Returns the MiB touched,
+/// or -ENOMEM if malloc failed first (an OOM kill does not return).
+int jalm_probe_mem_bomb(int mb);
+/// socket(AF_INET, SOCK_STREAM) and, if port > 0, connect to 127.0.0.1:port. Returns 0 or -errno.
+int jalm_probe_tcp(int port);
+/// socket(AF_UNIX, SOCK_STREAM) and connect to `path`. Returns 0 or -errno.
+int jalm_probe_connect_unix(const char *path);
+/// The symbolic name of an errno value ("EACCES"), or NULL when glibc has none (strerrorname_np).
+const char *jalm_errno_name(int err);
+
+// Sandbox (JALMSandbox): the two kernel facts Swift's Glibc module makes awkward to reach.
+
+/// statfs(2)'s f_type of `path` (CGROUP2_SUPER_MAGIC 0x63677270, CGROUP_SUPER_MAGIC 0x27e0eb, ...), or -errno.
+/// A shim because Glibc's `struct statfs` and `statfs()` share a name, which Swift cannot tell apart.
+long long jalm_statfs_type(const char *path);
+/// The Landlock ABI version the kernel offers (landlock_create_ruleset(NULL, 0, VERSION)), or -errno
+/// (-ENOSYS: not built in; -EOPNOTSUPP: built in but disabled at boot).
+int jalm_landlock_abi_version(void);
 
 #endif

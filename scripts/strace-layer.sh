@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# What a layer's plugin really asks of the kernel: runs jalmd under strace, drives the layer through
+# its ops, drains, and prints the sorted unique syscall names of that layer's plugin process only.
+#   scripts/strace-layer.sh LAYER            build (debug), trace, print the syscall names
+#   scripts/strace-layer.sh --all            the same for the six layers, one "LAYER: a b c" line each
+#   JALM_NO_BUILD=1 scripts/strace-layer.sh LAYER   reuse .build/debug as it is
+#   scripts/strace-layer.sh --check LAYER    trace, then compare with sandbox/LAYER.yml expanded through
+#                                            sandbox/groups.yml: "missing" (used, not allowed: the policy
+#                                            would kill the layer) and "unused" (allowed, not seen)
+#   KEEP=1 ...                               keep the temp folder (per-pid traces in DIR/trace.PID)
+# The plugin today execs without the launcher, so the trace includes the dynamic loader and the Swift
+# runtime's start-up: that is what the policy in sandbox/LAYER.yml must allow (sandbox/README.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+LAYERS="io-http io-db io-file compute-script render-html notify-mq"
+
+if [ "${1:-}" = "--all" ]; then
+    for l in $LAYERS; do echo "$l: $(JALM_NO_BUILD=1 "$0" "$l" | tr '\n' ' ')"; done
+    exit 0
+fi
+if [ "${1:-}" = "--check" ]; then
+    LAYER=${2:?usage: scripts/strace-layer.sh --check LAYER}
+    used=$("$0" "$LAYER" | tr '\n' ' ')
+    exec python3 - "$LAYER" "$used" <<'PY'
+import sys, yaml
+layer, used = sys.argv[1], set(sys.argv[2].split())
+policy = yaml.safe_load(open(f"sandbox/{layer}.yml"))
+groups = yaml.safe_load(open("sandbox/groups.yml"))
+groups = groups.get("groups", groups)
+def members(g):  # a group is a list of names, or a mapping with a `syscalls` list
+    v = groups[g]
+    return set(v["syscalls"] if isinstance(v, dict) else v)
+sc = policy["syscalls"]
+allowed = set(sc.get("extra") or []) | set((sc.get("errno") or {}).keys()) | {"execve", "execveat"}
+for g in sc.get("groups") or []:
+    allowed |= members(g)
+print(f"{layer}: {len(allowed)} allowed, {len(used)} used")
+print("missing:", " ".join(sorted(used - allowed)) or "-")
+print("unused: ", " ".join(sorted(allowed - used)) or "-")
+sys.exit(1 if used - allowed else 0)
+PY
+fi
+LAYER=${1:?usage: scripts/strace-layer.sh LAYER|--all|--check LAYER}
+case " $LAYERS " in *" $LAYER "*) ;; *) echo "unknown layer $LAYER (one of: $LAYERS)" >&2; exit 64 ;; esac
+command -v strace >/dev/null || { echo "strace is not installed (apt-get install strace)" >&2; exit 69; }
+
+if [ -z "${JALM_NO_BUILD:-}" ]; then
+    swift build >&2
+fi
+BIN=$(pwd)/.build/debug
+DIR=$(mktemp -d /tmp/jalm-strace-XXXXXX)
+[ -n "${KEEP:-}" ] || trap 'rm -rf "$DIR"' EXIT
+SOCK=$DIR/data/jalmd.sock
+mkdir -p "$DIR/data"
+# Unconfined (no launcher): the trace shows what the plugin itself needs, which is what the policy allows.
+echo "sandbox: off" >"$DIR/trace.yml"
+
+# -ff -o gives one file per pid: trace.PID. -qq hides attach/exit noise; -e trace=all is the default
+# made explicit (every syscall, not a class of them).
+strace -f -ff -qq -e trace=all -o "$DIR/trace" "$BIN/jalmd" --config "$DIR/trace.yml" --data "$DIR/data" --listen none \
+    >"$DIR/jalmd.log" 2>&1 &
+STRACE_PID=$!
+
+api() { curl -sS --unix-socket "$SOCK" -H 'content-type: application/json' "$@"; }
+for _ in $(seq 1 300); do
+    api http://x/health >/dev/null 2>&1 && break
+    kill -0 "$STRACE_PID" 2>/dev/null || { cat "$DIR/jalmd.log" >&2; exit 1; }
+    sleep 0.1
+done
+PLUGIN_PID=$(api "http://x/layers/$LAYER" | jq -r '.processes[0].pid')
+[ "$PLUGIN_PID" != "null" ] || { echo "no process for $LAYER: $(api "http://x/layers/$LAYER")" >&2; exit 1; }
+
+run() {  # run STEPS_JSON: one capsule of the given steps, waited for; prints its state on stderr
+    local out
+    out=$(api -X POST "http://x/exec?wait=30" -d "{\"intent\": \"strace $LAYER\", \"steps\": $1}")
+    echo "  $(echo "$out" | jq -c '{state, error: .error.code}')" >&2
+}
+step() { echo "{\"id\": \"$1\", \"layer\": \"$LAYER\", \"op\": \"$2\", \"input\": $3 ${4:+, $4}}"; }
+
+echo "tracing $LAYER (pid $PLUGIN_PID) in $DIR" >&2
+run "[$(step e sys.echo '{"hello": "strace"}'), $(step s sys.sleep '{"ms": 20}')]"
+# A sleep cut short by its timeout: the kernel sends cancel, the plugin stops the timer.
+run "[$(step c sys.sleep '{"ms": 5000}' '"timeout": "100ms"')]"
+if [ "$LAYER" = io-file ]; then
+    run "[$(step w write '{"path": "t/a.txt", "content": "hello", "create_dirs": true}'),
+          $(step r read '{"path": "t/a.txt"}'),
+          $(step a append '{"path": "t/a.txt", "content": " world"}'),
+          $(step l list '{"path": "t"}'),
+          $(step st stat '{"path": "t/a.txt"}'),
+          $(step m mkdir '{"path": "t/sub/deep"}'),
+          $(step mv move '{"from": "t/a.txt", "to": "t/sub/b.txt"}'),
+          $(step d delete '{"path": "t", "recursive": true}')]"
+fi
+
+# SIGTERM: jalmd drains (the plugin gets `drain` and exits 0), then strace exits with it.
+kill -TERM "$(pgrep -P "$STRACE_PID" -x jalmd || echo "$STRACE_PID")" 2>/dev/null || true
+wait "$STRACE_PID" || true
+
+# The plugin's own pid plus every thread it started (clone/clone3 results in its trace, recursively).
+pids=("$PLUGIN_PID"); seen=" $PLUGIN_PID "; i=0
+while [ $i -lt ${#pids[@]} ]; do
+    f="$DIR/trace.${pids[$i]}"
+    if [ -f "$f" ]; then
+        for child in $(grep -Eo '^(clone3?|fork|vfork)\(.*= [0-9]+' "$f" | grep -Eo '[0-9]+$' || true); do
+            case "$seen" in *" $child "*) ;; *) pids+=("$child"); seen="$seen$child " ;; esac
+        done
+    fi
+    i=$((i + 1))
+done
+# In the plugin's own pid, what runs before its successful execve is jalmd's spawn code (setsid, dup2,
+# close_range): under jalm-launch the filter is loaded just before that execve, so count from it on.
+for p in "${pids[@]}"; do
+    f="$DIR/trace.$p"
+    [ -f "$f" ] || continue
+    if [ "$p" = "$PLUGIN_PID" ]; then sed -n '/^execve(.* = 0$/,$p' "$f"; else cat "$f"; fi
+done | grep -Eo '^[a-z_0-9]+\(' | tr -d '(' | sort -u
