@@ -26,9 +26,15 @@ public final class Kernel: Service, Sendable {
         self.config = config
         self.logger = logger
         let fm = FileManager.default
-        // Landlock can only grant a path that exists: make the layers' read-write folders before any launch.
+        // Landlock can only grant a path that exists: make the layers' read-write folders before any launch,
+        // owned by the user the plugins run as.
+        let owner = try config.serviceUser.map { name throws(RunnerError) in try ServiceUser.resolve(name) }
         for dir in ["files", "db"] {
-            try fm.createDirectory(atPath: config.dataDirectory + "/" + dir, withIntermediateDirectories: true)
+            let path = config.dataDirectory + "/" + dir
+            try fm.createDirectory(atPath: path, withIntermediateDirectories: true)
+            if let owner, chown(path, owner.uid, owner.gid) != 0 {
+                throw RunnerError(.internal, "cannot give \(path) to service_user \(owner.uid):\(owner.gid): errno \(errno)")
+            }
         }
         self.catalog = try Catalog.load(directory: config.shareDirectory + "/kernel")
         self.store = try Store(path: config.dataDirectory + "/journal.sqlite", synchronous: config.journalSynchronous)
@@ -59,7 +65,7 @@ public final class Kernel: Service, Sendable {
         for l in layers.values { l.start() }
         let deadline = ContinuousClock.now + config.supervisor.helloTimeout
         while ContinuousClock.now < deadline, !layers.values.allSatisfy({ $0.isReady || $0.quarantineReason != nil }) {
-            try? await Task.sleep(for: .milliseconds(5))
+            try? await Task.sleep(for: .milliseconds(1))
         }
         let down = layers.values.filter { !$0.isReady }.map(\.name).sorted()
         if down.isEmpty {

@@ -26,6 +26,8 @@ public struct KernelConfig: Sendable {
     public var sandbox: SandboxMode = .enforce
     /// The user plugins run as (`name` or `uid:gid`); nil keeps jalmd's own uid, without capabilities.
     public var serviceUser: String?
+    /// Where cgroupfs is mounted (a test points it at an empty folder to see a host without controllers).
+    public var cgroupRoot = "/sys/fs/cgroup"
 
     public init(dataDirectory: String, shareDirectory: String, binDirectory: String) {
         self.dataDirectory = dataDirectory
@@ -84,6 +86,7 @@ public struct KernelConfig: Sendable {
                 }
                 sandbox = mode
             case "service_user": serviceUser = try string()
+            case "cgroup_root": if let s = try string() { cgroupRoot = s }
             case "journal_sync":
                 switch try string() {
                 case "full": journalSynchronous = .full

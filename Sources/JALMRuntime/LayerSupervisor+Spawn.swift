@@ -125,6 +125,10 @@ extension LayerSupervisor {
             let (code, _) = process.explainExit()
             let status = LayerProcess.describe(process.reap())
             countViolation(code)
+            if code == .sandboxViolation || code == .resourceExhausted {
+                recordEvent(code == .sandboxViolation ? "sandbox_violation" : "oom_kill",
+                            ["pid": .int(Int64(process.pid)), "reason": .string(reason)])
+            }
             processFailed(slot: i, process: process, reason: reason.contains(status) ? reason : "\(reason); \(status)")
         }
     }

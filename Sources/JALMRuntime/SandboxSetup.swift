@@ -24,9 +24,9 @@ struct SandboxSetup {
             self.cgroups = nil
             return
         }
-        let mode = CgroupMode.detect(root: "/sys/fs/cgroup")
+        let mode = CgroupMode.detect(root: config.cgroupRoot)
         if mode == .none {
-            let message = "no usable cgroup controllers (memory, pids, cpu) under /sys/fs/cgroup"
+            let message = "no usable cgroup controllers (memory, pids, cpu) under \(config.cgroupRoot)"
             guard config.sandbox == .degraded else {
                 throw RunnerError(.sandboxViolation, message + "; layers cannot be limited. Run under systemd with "
                     + "Delegate=yes, or set `sandbox: degraded` to run without limits")
@@ -34,7 +34,7 @@ struct SandboxSetup {
             logger.critical("sandbox degraded: \(message); layers run WITHOUT memory, pids and cpu limits")
             self.cgroups = nil
         } else {
-            self.cgroups = CgroupManager(mode: mode, root: "/sys/fs/cgroup")
+            self.cgroups = CgroupManager(mode: mode, root: config.cgroupRoot)
         }
         let abi = Landlock.abiVersion()
         logger.notice("sandbox", metadata: [

@@ -28,10 +28,13 @@ struct LayersCommand: ParsableCommand {
             return [
                 layer["name"]?.stringValue ?? "?", layer["state"]?.stringValue ?? "?",
                 layer["version"]?.stringValue ?? "-", pids.isEmpty ? "-" : pids, String(inflight),
-                layer["restarts"]?.intValue.map(String.init) ?? "0", problem,
+                layer["restarts"]?.intValue.map(String.init) ?? "0",
+                layer["violations"]?.intValue.map(String.init) ?? "0", layer["oom_kills"]?.intValue.map(String.init) ?? "0",
+                layer["sandbox"]?.stringValue ?? "-", problem,
             ]
         }
-        let text = Format.table(["NAME", "STATE", "VERSION", "PIDS", "IN-FLIGHT", "RESTARTS", "LAST ERROR"], rows)
+        let text = Format.table(["NAME", "STATE", "VERSION", "PIDS", "IN-FLIGHT", "RESTARTS", "VIOLATIONS", "OOM",
+                                 "SANDBOX", "LAST ERROR"], rows)
         return text.split(separator: "\n").map { Format.truncate(String($0), to: Format.terminalWidth) }
             .joined(separator: "\n")
     }
@@ -41,7 +44,7 @@ struct LayersCommand: ParsableCommand {
 struct ListLayers: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
-        abstract: "Table of layers: name, state, version, pids, in-flight calls, restarts, last error.")
+        abstract: "Table of layers: state, version, pids, in-flight calls, restarts, sandbox violations, OOM kills, last error.")
 
     @OptionGroup var global: GlobalOptions
 

@@ -415,3 +415,49 @@ func requireCgroupLimits() throws {
         }
     }
 }
+
+/// Without cgroup controllers no limit can be applied: enforce refuses to start, degraded starts and says so.
+@Suite(.serialized) struct SandboxModeTests {
+    @Test func withoutCgroupControllersEnforceRefusesToStartAndSaysWhy() throws {
+        let empty = Daemon.makeTempDir()
+        do {
+            _ = try Daemon(config: "cgroup_root: \(empty)")
+            Issue.record("jalmd started without any cgroup controller under sandbox: enforce")
+        } catch {
+            #expect("\(error)".contains("no usable cgroup controllers"), "\(error)")
+            #expect("\(error)".contains("sandbox: degraded"), "\(error)")
+        }
+    }
+
+    @Test func withoutCgroupControllersDegradedStartsAndSaysSoLoudly() throws {
+        let empty = Daemon.makeTempDir()
+        let daemon = try Daemon(config: "cgroup_root: \(empty)\nsandbox: degraded")
+        let (status, health) = try daemon.request("GET", "/health")
+        #expect(status == 200 && health["status"] == "degraded", "\(health)")
+        #expect(health["warnings"]?.arrayValue?.count == 6, "\(health)")
+        #expect(try daemon.layer("io-file")["sandbox"] == "degraded (no cgroup limits)")
+        #expect(daemon.log.contains("sandbox degraded"))
+        // Still confined otherwise: seccomp and no_new_privs hold.
+        let c = try daemon.layer("io-file")["processes"]?[0]?["confinement"]
+        #expect(c?["seccomp"] == 2, "\(String(describing: c))")
+        #expect(try daemon.run(["steps": [["id": "e", "layer": "io-file", "op": "sys.echo", "input": [:]]]])["state"] == "completed")
+    }
+}
+
+@Suite(.serialized) struct ServiceUserTests {
+    @Test func pluginsRunAsTheServiceUserAndIoFileCanStillWriteItsFolder() throws {
+        guard getuid() == 0 else { try skipLoudly("dropping to another user needs root") }
+        // The data folder must be reachable by that user (mkdtemp makes 0700 folders).
+        let parent = Daemon.makeTempDir()
+        chmod(parent, 0o755)
+        let daemon = try Daemon(config: "service_user: 65534:65534", dataDir: parent + "/data")
+        let c = try #require(try daemon.layer("io-file")["processes"]?[0]?["confinement"])
+        #expect(c["uid"] == 65534 || c["uid"]?.arrayValue?.first == 65534, "\(c)")
+        let view = try daemon.run(["steps": [
+            ["id": "w", "layer": "io-file", "op": "write", "input": ["path": "nobody.txt", "content": "hi"]],
+        ]])
+        #expect(view["state"] == "completed", "\(view)")
+        var st = stat()
+        #expect(stat(daemon.dataDir + "/files/nobody.txt", &st) == 0 && st.st_uid == 65534)
+    }
+}
