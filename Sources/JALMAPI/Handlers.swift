@@ -10,10 +10,14 @@ struct Handlers: Sendable {
     /// The longest `?wait=` a client may ask for.
     static let maxWaitSeconds = 3600.0
 
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+
     func root() -> Response {
         JSONResponse.make([
             "name": "jalmd", "version": .string(jalmVersion),
-            "uptime_s": .double(Double((ContinuousClock.now - kernel.startedAt).components.seconds)),
+            "uptime_s": .double(Self.seconds(ContinuousClock.now - kernel.startedAt)),
         ])
     }
 
