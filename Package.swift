@@ -47,7 +47,10 @@ let package = Package(
         // Edges: the HTTP API (TCP and Unix socket), the daemon, the CLI.
         .target(
             name: "JALMAPI",
-            dependencies: ["JALMRuntime", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: [
+                "JALMRuntime", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+            ],
             swiftSettings: settings),
         .executableTarget(
             name: "jalmd",

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Hummingbird
+import HummingbirdCore
 import Logging
 import ServiceLifecycle
 import JALMCore
@@ -14,8 +15,13 @@ public enum APIServers {
         let config = kernel.config
         let socketPath = config.resolvedSocketPath
         unlink(socketPath)  // a stale socket from a previous run would make bind fail
+        let idle = config.httpIdleTimeout.components
+        // A client that connects and sends nothing (or half a request) must not hold a connection forever;
+        // Hummingbird does not close a connection while its response is still being produced (?wait=).
+        let http1 = HTTPServerBuilder.http1(configuration: .init(
+            idleTimeout: .nanoseconds(idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000)))
         var services: [any Service] = [Application(
-            router: Routes.router(kernel: kernel, token: nil),
+            router: Routes.router(kernel: kernel, token: nil), server: http1,
             configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "jalmd"),
             onServerRunning: { _ in
                 chmod(socketPath, 0o660)
@@ -33,7 +39,7 @@ public enum APIServers {
                     + "set token in jalmd.yml or JALM_TOKEN", pointer: "/token")
             }
             services.append(Application(
-                router: Routes.router(kernel: kernel, token: token),
+                router: Routes.router(kernel: kernel, token: token), server: http1,
                 configuration: .init(address: .hostname(host, port: port), serverName: "jalmd"),
                 onServerRunning: { _ in logger.notice("HTTP listening", metadata: ["api.listen": "\(listen)"]) },
                 logger: logger))

@@ -18,6 +18,8 @@ public struct KernelConfig: Sendable {
     public var binDirectory: String
     /// Largest request body the API reads (capsules), in bytes.
     public var maxBodyBytes = 4 * 1024 * 1024
+    /// An API connection that sends nothing for this long between requests (or stalls inside one) is closed.
+    public var httpIdleTimeout: Duration = .seconds(60)
     public var supervisor: SupervisorSettings
     public var engine = EngineSettings()
     public var journalSynchronous: Synchronous = .full
@@ -68,6 +70,7 @@ public struct KernelConfig: Sendable {
             case "share": if let s = try string() { shareDirectory = s }
             case "bin": if let s = try string() { binDirectory = s; supervisor.binDirectory = s }
             case "max_body_bytes": maxBodyBytes = try int(1024...1 << 30)
+            case "http_idle_timeout": httpIdleTimeout = try duration()
             case "max_frame_bytes": supervisor.maxFrameSize = try int(4096...1 << 30)
             case "max_restarts": supervisor.restart.maxRestarts = try int(0...10_000)
             case "restart_window": supervisor.restart.window = try duration()

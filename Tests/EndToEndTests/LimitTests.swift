@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import JALMWire
 import Testing
@@ -37,5 +40,38 @@ import Testing
         ]])
         #expect(view["state"] == "failed" && view["error"]?["code"] == "resource_exhausted", "\(view)")
         #expect(try daemon.layerPID("io-file") == pid)
+    }
+}
+
+@Suite(.serialized) struct IdleConnectionTests {
+    @Test func aClientThatStallsInsideARequestIsDisconnectedAfterTheIdleTimeout() throws {
+        let daemon = try Daemon(config: "http_idle_timeout: 300ms")
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            for (i, b) in daemon.socketPath.utf8.enumerated() where i < raw.count - 1 { raw[i] = b }
+        }
+        let connected = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        #expect(connected == 0)
+        let partial = Array("POST /exec HTTP/1.1\r\nHost: jalm\r\n".utf8)  // headers never finished
+        _ = partial.withUnsafeBytes { write(fd, $0.baseAddress!, $0.count) }
+        var tv = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        let started = Date()
+        var buf = [UInt8](repeating: 0, count: 64)
+        let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+        #expect(n == 0, "the server should close the stalled connection (read returned \(n))")
+        #expect(Date().timeIntervalSince(started) < 4)
+        #expect(try daemon.request("GET", "/").0 == 200)
+    }
+
+    @Test func aLongWaitOutlivesTheIdleTimeout() throws {
+        let daemon = try Daemon(config: "http_idle_timeout: 300ms")
+        let view = try daemon.run(["steps": [["id": "n", "layer": "io-file", "op": "sys.sleep", "input": ["ms": 900]]]])
+        #expect(view["state"] == "completed", "\(view)")
     }
 }
