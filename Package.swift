@@ -84,7 +84,7 @@ let package = Package(
         .executableTarget(name: "jalm-layer-render-html", dependencies: ["JALMLayerKit"], path: "Sources/Layers/RenderHTML", swiftSettings: settings),
         .executableTarget(name: "jalm-layer-notify-mq", dependencies: ["JALMLayerKit"], path: "Sources/Layers/NotifyMQ", swiftSettings: settings),
         // Fixture plugins for the end-to-end tests: echo, slow, crash-on-start, oversize-frame, no-hello, ...
-        .executableTarget(name: "jalm-fixture-layer", dependencies: ["JALMLayerKit", "JALMWire"], path: "Tests/FixtureLayers", swiftSettings: settings),
+        .executableTarget(name: "jalm-fixture-layer", dependencies: ["JALMLayerKit", "JALMWire", "CPosix"], path: "Tests/FixtureLayers", swiftSettings: settings),
         // Benchmarks that print their figures (bench/README.md).
         .executableTarget(
             name: "jalm-bench",

@@ -118,6 +118,45 @@ struct Handlers: Sendable {
         return JSONResponse.make(c.json(executable: l.executablePath, arguments: l.manifest.arguments))
     }
 
+    /// The longest drain a swap may be given.
+    static let maxSwapTimeout = 3600.0
+
+    /// `POST /layers/{name}/swap` with `{"binary": PATH}` or `{"manifest": PATH}` and an optional
+    /// `"timeout"` (seconds the old generation has to drain, default 30).
+    func swap(_ name: String, _ request: Request) async -> Response {
+        guard let l = kernel.layers[name] else { return Problem.response(unknownLayer(name)) }
+        var request = request
+        do {
+            let body = try? await request.collectBody(upTo: 64 * 1024)
+            let doc = body.flatMap { try? JSONParser.parse(Array(buffer: $0)) } ?? [:]
+            let timeout = try Self.swapTimeout(doc)
+            let manifest = try SwapManifest.resolve(doc, current: l.manifest)
+            return JSONResponse.make(try await l.swap(to: manifest, timeout: timeout, by: "api"))
+        } catch {
+            return Problem.response(error)
+        }
+    }
+
+    func rollback(_ name: String, _ request: Request) async -> Response {
+        guard let l = kernel.layers[name] else { return Problem.response(unknownLayer(name)) }
+        var request = request
+        do {
+            let body = try? await request.collectBody(upTo: 64 * 1024)
+            let doc = body.flatMap { try? JSONParser.parse(Array(buffer: $0)) } ?? [:]
+            return JSONResponse.make(try await l.rollback(timeout: try Self.swapTimeout(doc), by: "api"))
+        } catch {
+            return Problem.response(error)
+        }
+    }
+
+    static func swapTimeout(_ doc: JSONValue) throws(RunnerError) -> Duration {
+        guard let t = doc["timeout"] else { return .seconds(30) }
+        guard let s = t.doubleValue, s > 0, s <= maxSwapTimeout else {
+            throw RunnerError(.invalidInput, "timeout must be a number of seconds from 0 to 3600", pointer: "/timeout")
+        }
+        return .milliseconds(Int64(s * 1000))
+    }
+
     func restart(_ name: String) -> Response {
         guard let l = kernel.layers[name] else { return Problem.response(unknownLayer(name)) }
         l.restart()

@@ -18,6 +18,12 @@ public enum Routes {
         router.get("/layers") { _, _ in handlers.layers() }
         router.get("/layers/:name") { _, context in handlers.layer(context.parameters.get("name") ?? "") }
         router.get("/layers/:name/sandbox") { _, context in handlers.sandbox(context.parameters.get("name") ?? "") }
+        router.post("/layers/:name/swap") { request, context in
+            await handlers.swap(context.parameters.get("name") ?? "", request)
+        }
+        router.post("/layers/:name/rollback") { request, context in
+            await handlers.rollback(context.parameters.get("name") ?? "", request)
+        }
         router.post("/layers/:name/restart") { _, context in handlers.restart(context.parameters.get("name") ?? "") }
         router.get("/catalog") { _, _ in JSONResponse.make(kernel.catalog.json) }
         return router

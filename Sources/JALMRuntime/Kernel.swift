@@ -48,9 +48,10 @@ public final class Kernel: Service, Sendable {
             }
             let manifest = try LayerManifest.parse(Document.parse(Array(data), contentType: "yaml"), directory: dir)
             let required = Set(catalog.cards.filter { $0.layer == info.name }.map(\.op))
-            layers[info.name] = LayerSupervisor(
+            let config = self.config
+            layers[info.name] = try LayerSupervisor(
                 manifest: manifest, settings: config.supervisor, requiredOps: required, logger: logger,
-                confinement: try sandbox.confinement(for: manifest, executable: Self.executable(of: manifest, config))
+                confine: { m in try sandbox.confinement(for: m, executable: Self.executable(of: m, config)) }
             ) { event, detail in
                 store.submit([.layerEvent(LayerEventRecord(at: epochMilliseconds(), layer: info.name, event: event,
                                                            detail: detail))])

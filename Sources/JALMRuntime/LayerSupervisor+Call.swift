@@ -34,7 +34,7 @@ extension LayerSupervisor {
                 guard slot.machine.isReady, let p = slot.process else { continue }
                 if best == nil || p.inflight < best!.inflight { best = p }
             }
-            if let best, best.reserve(limit: manifest.maxInflight) { return .process(best) }
+            if let best, best.reserve(limit: s.current.manifest.maxInflight) { return .process(best) }
             if !anyAlive {
                 let reason = s.slots.compactMap { $0.machine.quarantineReason }.first ?? "no process"
                 return .unavailable("\(name) is quarantined: \(reason); lift it with `jalm layers restart \(name)`")

@@ -43,7 +43,7 @@ extension LayerSupervisor {
                     if let h = p.hello { version = h.version; ops = h.ops }
                     processes.append([
                         "pid": .int(Int64(p.pid)), "state": .string(Self.stateName(slot.machine.state)),
-                        "confinement": confinement.map { $0.usage(report: p.confinement, leaf: p.leaf) } ?? .null,
+                        "confinement": s.current.confinement.map { $0.usage(report: p.confinement, leaf: p.leaf) } ?? .null,
                         "uptime_s": .double(Double((ContinuousClock.now - p.startedAt).milliseconds) / 1000),
                         "inflight": .int(Int64(p.inflight)), "served": .int(Int64(p.served)),
                     ])
@@ -54,10 +54,10 @@ extension LayerSupervisor {
             return [
                 "name": .string(name), "state": .string(overall), "version": version.map { .string($0) } ?? .null,
                 "ops": .array(ops.sorted().map { .string($0) }), "processes": .array(processes),
-                "pool": .int(Int64(manifest.pool)), "max_inflight": .int(Int64(manifest.maxInflight)),
+                "pool": .int(Int64(s.slots.count)), "max_inflight": .int(Int64(s.current.manifest.maxInflight)),
                 "restarts": .int(Int64(restarts)), "last_error": lastError.map { .string($0) } ?? .null,
                 "violations": .int(Int64(s.violations)), "oom_kills": .int(Int64(s.oomKills)),
-                "sandbox": .string(confinement?.modeName ?? "off"),
+                "sandbox": .string(s.current.confinement?.modeName ?? "off"),
                 "quarantine_reason": s.slots.compactMap { $0.machine.quarantineReason }.first.map { .string($0) } ?? .null,
             ]
         }

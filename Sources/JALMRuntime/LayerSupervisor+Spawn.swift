@@ -8,20 +8,24 @@ import JALMWire
 
 extension LayerSupervisor {
     /// The executable a manifest names: a bare name from the binary folder, a path relative to the manifest.
-    public var executablePath: String {
+    public var executablePath: String { executablePath(of: manifest) }
+
+    func executablePath(of manifest: LayerManifest) -> String {
         let exe = manifest.executable
         if exe.hasPrefix("/") { return exe }
         if exe.contains("/") { return manifest.directory + "/" + exe }
         return settings.binDirectory + "/" + exe
     }
 
-    func spawn(slot i: Int) async {
+    /// Starts one process of `generation` through the launcher (or directly, sandbox off) and starts reading
+    /// its channel; `route` receives its events. The process is nobody's slot yet.
+    func startProcess(_ generation: Generation, leafSlot: Int,
+                      route: @escaping @Sendable (ChannelEvent, LayerProcess) -> Void) async -> Result<LayerProcess, Failure> {
+        let manifest = generation.manifest
         var fds: [Int32] = [-1, -1]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else {
-            processFailed(slot: i, process: nil, reason: "socketpair failed: errno \(errno)")
-            return
+            return .failure(Failure("socketpair failed: errno \(errno)"))
         }
-        let errFD = StderrPump.start(layer: name, logger: logger)
         var env = manifest.environment
         for key in ["PATH", "HOME", "LANG", "TZ"] { if let v = getenv(key) { env[key] = env[key] ?? String(cString: v) } }
         env["JALM_FD"] = "3"
@@ -29,21 +33,20 @@ extension LayerSupervisor {
         env["JALM_DATA"] = settings.dataDirectory
         env["JALM_MAX_FRAME"] = String(settings.maxFrameSize)
         env["JALM_MAX_INFLIGHT"] = String(manifest.maxInflight)
-        var path = executablePath
+        var path = executablePath(of: manifest)
         var arguments = manifest.arguments
         var leaf: CgroupLeaf?
-        if let confinement {
+        if let confinement = generation.confinement {
             do {
-                let launch = try confinement.prepare(slot: i, executable: path, arguments: arguments)
+                let launch = try confinement.prepare(slot: leafSlot, executable: path, arguments: arguments)
                 (path, arguments, leaf) = (launch.path, launch.arguments, launch.leaf)
             } catch {
                 close(fds[0])
                 close(fds[1])
-                if errFD >= 0 { close(errFD) }
-                processFailed(slot: i, process: nil, reason: "cannot confine \(name): \(error)")
-                return
+                return .failure(Failure("cannot confine \(name): \(error)"))
             }
         }
+        let errFD = StderrPump.start(layer: name, logger: logger)
         let pid = await Spawner.shared.spawn(.init(
             path: path, arguments: arguments, environment: env, childFD: fds[1], stderrFD: errFD,
             directory: manifest.directory))
@@ -51,32 +54,54 @@ extension LayerSupervisor {
         if errFD >= 0 { close(errFD) }
         guard pid > 0 else {
             close(fds[0])
-            processFailed(slot: i, process: nil, reason: "cannot start \(path): errno \(-pid)")
-            return
+            return .failure(Failure("cannot start \(path): errno \(-pid)"))
         }
-        let generation = state.withLock { s -> Int in s.generation += 1; return s.generation }
+        let number = state.withLock { s -> Int in s.generation += 1; return s.generation }
         let box = ProcessBox()
         let channel = LayerChannel(
             fd: fds[0], layer: name, maxFrameSize: settings.maxFrameSize,
             explainEOF: { box.process?.explainExit() }
-        ) { [self] event in
-            if let p = box.process { self.handle(event, from: p, slot: i) }
+        ) { event in
+            if let p = box.process { route(event, p) }
         }
-        let process = LayerProcess(pid: pid, channel: channel, generation: generation, leaf: leaf,
-                                   memoryLimitBytes: confinement?.limits.memoryBytes)
+        let process = LayerProcess(pid: pid, channel: channel, generation: number, leaf: leaf,
+                                   memoryLimitBytes: generation.confinement?.limits.memoryBytes)
         box.process = process
+        return .success(process)
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+        init(_ d: String) { description = d }
+    }
+
+    func spawn(slot i: Int) async {
+        let (generation, leafSlot) = state.withLock { ($0.current, i + $0.leafOffset) }
+        let started = await startProcess(generation, leafSlot: leafSlot) { [self] event, p in
+            self.handle(event, from: p, slot: i)
+        }
+        let process: LayerProcess
+        switch started {
+        case .failure(let f):
+            processFailed(slot: i, process: nil, reason: f.description)
+            return
+        case .success(let p):
+            process = p
+        }
         let stale = state.withLock { s -> Bool in
             if s.stopping { return true }
             s.slots[i].process = process
             s.slots[i].machine.spawned(at: .now)
             return false
         }
-        channel.start()
+        process.channel.start()
         if stale {
             process.kill()
             return
         }
-        logger.info("layer process spawned", metadata: ["layer.pid": "\(pid)", "layer.generation": "\(generation)"])
+        logger.info("layer process spawned", metadata: [
+            "layer.pid": "\(process.pid)", "layer.generation": "\(process.generation)",
+        ])
         Timers.shared.schedule(after: settings.helloTimeout) { [self] in
             let silent = state.withLock { s in s.slots[i].process === process && process.hello == nil }
             if silent {
@@ -86,26 +111,33 @@ extension LayerSupervisor {
         }
     }
 
+    /// What must hold of a greeting process before it gets a call: every op the catalog routes to the
+    /// layer, and (sandbox on) a passing confinement audit. Nil when it passes.
+    func admissionProblem(_ h: Hello, _ process: LayerProcess, confinement: LayerConfinement?) -> (ErrorCode, String)? {
+        let missing = requiredOps.subtracting(h.ops)
+        guard missing.isEmpty else {
+            return (.protocolError, "does not implement ops the catalog routes to it: "
+                + missing.sorted().joined(separator: ", "))
+        }
+        if let confinement {
+            let failures = confinement.audit(pid: process.pid, leaf: process.leaf)
+            guard failures.isEmpty else {
+                recordEvent("audit_failed", ["pid": .int(Int64(process.pid)),
+                                             "failures": .array(failures.map { .string($0) })])
+                return (.sandboxViolation, "failed the confinement audit: " + failures.joined(separator: "; "))
+            }
+            process.confinement = confinement.report(pid: process.pid, leaf: process.leaf)
+        }
+        return nil
+    }
+
     func handle(_ event: ChannelEvent, from process: LayerProcess, slot i: Int) {
         switch event {
         case .hello(let h):
-            let missing = requiredOps.subtracting(h.ops)
-            guard missing.isEmpty else {
-                process.channel.close(reason: "does not implement ops the catalog routes to it: "
-                    + missing.sorted().joined(separator: ", "), code: .protocolError)
+            if let (code, why) = admissionProblem(h, process, confinement: confinement) {
+                process.channel.close(reason: why, code: code)
+                process.kill()
                 return
-            }
-            if let confinement {
-                let failures = confinement.audit(pid: process.pid, leaf: process.leaf)
-                guard failures.isEmpty else {
-                    recordEvent("audit_failed", ["pid": .int(Int64(process.pid)),
-                                                 "failures": .array(failures.map { .string($0) })])
-                    process.channel.close(reason: "failed the confinement audit: " + failures.joined(separator: "; "),
-                                          code: .sandboxViolation)
-                    process.kill()
-                    return
-                }
-                process.confinement = confinement.report(pid: process.pid, leaf: process.leaf)
             }
             process.greeted(h)
             state.withLock { s in

@@ -9,14 +9,14 @@ import JALMWire
 /// Owns the processes of one layer: spawns them, routes calls to them, restarts them with backoff,
 /// quarantines the layer when they keep failing, and drains them on shutdown.
 public final class LayerSupervisor: Sendable {
-    public let manifest: LayerManifest
+    public let name: String
     let settings: SupervisorSettings
     /// Ops the catalog routes to this layer; a process that does not announce them all is refused.
     let requiredOps: Set<String>
     let logger: Logger
     let recordEvent: @Sendable (_ event: String, _ detail: JSONValue) -> Void
-    /// How this layer's processes are confined; nil when the sandbox is off.
-    public let confinement: LayerConfinement?
+    /// Builds the confinement of a manifest (a swapped-in plugin may bring its own policy).
+    let confine: @Sendable (LayerManifest) throws -> LayerConfinement?
 
     struct Slot {
         var machine: SupervisorStateMachine
@@ -32,13 +32,27 @@ public final class LayerSupervisor: Sendable {
         /// Processes killed by their seccomp filter, and by the OOM killer at their memory limit.
         var violations = 0
         var oomKills = 0
+        /// The generation now serving, and the one before it (for rollback).
+        var current: Generation
+        var previous: Generation?
+        var swapping = false
+        /// Swaps alternate between two sets of cgroup leaves, so that a draining old generation and the
+        /// new one never share a memory limit.
+        var leafOffset = 0
+    }
+
+    /// What a generation of the layer runs: its manifest and how it is confined.
+    struct Generation: Sendable {
+        var manifest: LayerManifest
+        var confinement: LayerConfinement?
     }
     let state: Mutex<State>
 
     public init(manifest: LayerManifest, settings: SupervisorSettings, requiredOps: Set<String>, logger: Logger,
-                confinement: LayerConfinement? = nil, recordEvent: @escaping @Sendable (String, JSONValue) -> Void) {
-        self.manifest = manifest
-        self.confinement = confinement
+                confine: @escaping @Sendable (LayerManifest) throws -> LayerConfinement? = { _ in nil },
+                recordEvent: @escaping @Sendable (String, JSONValue) -> Void) throws {
+        self.name = manifest.name
+        self.confine = confine
         self.settings = settings
         self.requiredOps = requiredOps
         var logger = logger
@@ -46,10 +60,16 @@ public final class LayerSupervisor: Sendable {
         self.logger = logger
         self.recordEvent = recordEvent
         let slot = Slot(machine: SupervisorStateMachine(policy: settings.restart))
-        self.state = Mutex(State(slots: Array(repeating: slot, count: manifest.pool)))
+        let generation = Generation(manifest: manifest, confinement: try confine(manifest))
+        self.state = Mutex(State(slots: Array(repeating: slot, count: manifest.pool), current: generation))
     }
 
-    public var name: String { manifest.name }
+    /// The manifest of the generation now serving.
+    public var manifest: LayerManifest { state.withLock { $0.current.manifest } }
+
+    /// How the serving generation's processes are confined; nil when the sandbox is off.
+    public var confinement: LayerConfinement? { state.withLock { $0.current.confinement } }
+
 
     /// Spawns every process of the pool and starts the ping loop.
     public func start() {

@@ -9,7 +9,7 @@ import JALMWire
 
 /// Builds each layer's confinement from the config, `sandbox/<layer>.yml` and the manifest's limits,
 /// once at start, so that a bad policy stops jalmd with a clear error rather than a plugin at random.
-struct SandboxSetup {
+struct SandboxSetup: Sendable {
     let config: KernelConfig
     let logger: Logger
     let cgroups: CgroupManager?

@@ -5,7 +5,7 @@ import JALMWire
 struct LayersCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "layers",
-        abstract: "Show the layers: state, version, processes, restarts, last error.",
+        abstract: "Show the layers: state, version, processes, restarts, last error; swap or roll back a plugin.",
         discussion: """
             A layer that crashes too often is quarantined: its steps fail with layer_unavailable \
             until `jalm layers restart NAME` lifts the quarantine.
@@ -13,9 +13,12 @@ struct LayersCommand: ParsableCommand {
             Examples:
               jalm layers
               jalm layers restart io-http
+              jalm layer swap io-http --binary /opt/jalm/new/jalm-layer-io-http
+              jalm layer rollback io-http
             """,
-        subcommands: [ListLayers.self, RestartLayer.self],
-        defaultSubcommand: ListLayers.self)
+        subcommands: [ListLayers.self, RestartLayer.self, SwapLayer.self, RollbackLayer.self],
+        defaultSubcommand: ListLayers.self,
+        aliases: ["layer"])
 
     /// One row per layer; shared by `list` and `restart`.
     static func table(_ layers: [JSONValue]) -> String {

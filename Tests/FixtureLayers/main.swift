@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CPosix
 import JALMLayerKit
 import JALMWire
 
@@ -43,7 +44,9 @@ func sleepForever() -> Never {
 
 switch mode {
 case "echo":
-    await LayerKit.serve(layer: layerName, version: "fixture-echo") { _ in CatalogOps(SlowWriteHandler()) }
+    await LayerKit.serve(layer: layerName, version: LayerSetup.env("JALM_FIXTURE_VERSION") ?? "fixture-echo") { _ in
+        CatalogOps(SlowWriteHandler())
+    }
 case "hostile":
     await LayerKit.serve(layer: layerName, version: "fixture-hostile") { _ in CatalogOps(HostileHandler()) }
 case "crash-on-start":
@@ -72,6 +75,12 @@ case "unknown-reply":
     LayerMessage.ok(id: id + 1_000_000, output: .null, meta: nil).encodeFrame(into: &out)
     sendRaw(out)
     sleepForever()
+case "violate-on-call":
+    // Greets like a good plugin, then breaks its seccomp policy on its first call (bpf is in no policy).
+    sendHello()
+    _ = awaitFirstCall()
+    _ = jalm_probe_bpf_prog_load()
+    exit(0)
 case "crash-on-call":
     sendHello()
     _ = awaitFirstCall()

@@ -11,7 +11,7 @@ enum DispatchBench {
         let manifest = try LayerManifest.parse(
             ["name": "io-file", "executable": "jalm-layer-io-file", "pool": 1, "max_inflight": 1024],
             directory: binDir)
-        let supervisor = LayerSupervisor(
+        let supervisor = try LayerSupervisor(
             manifest: manifest, settings: SupervisorSettings(binDirectory: binDir, dataDirectory: dataDir),
             requiredOps: ["sys.echo"], logger: logger, recordEvent: { _, _ in })
         supervisor.start()

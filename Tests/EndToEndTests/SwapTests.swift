@@ -1,0 +1,163 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import JALMClient
+import JALMWire
+import Synchronization
+import Testing
+
+/// Hot swap: the new generation proves itself (hello, ops, audit, a probe call) before it gets a call;
+/// the old one drains; a bad new generation leaves the old one serving.
+@Suite(.serialized) struct SwapTests {
+    static let config = "hello_timeout: 1s\nrestart_base_delay: 10ms"
+
+    /// A manifest file for io-http served by the fixture in `mode`, reporting `version`.
+    static func manifest(_ mode: String, version: String, ops: String? = nil) throws -> String {
+        let path = Daemon.makeTempDir() + "/plugin.yml"
+        let opsList = ops ?? Daemon.catalogOps(of: "io-http").joined(separator: ",")
+        try """
+            name: io-http
+            executable: \(Daemon.binDir)/jalm-fixture-layer
+            args: [\(mode)]
+            version: \(version)
+            pool: 1
+            max_inflight: 16
+            env: {JALM_FIXTURE_LAYER: io-http, JALM_FIXTURE_OPS: "\(opsList)", JALM_FIXTURE_VERSION: \(version)}
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func swap(_ daemon: Daemon, manifest: String, timeout: Double = 10) throws -> (Int, JSONValue) {
+        try daemon.request("POST", "/layers/io-http/swap", json: ["manifest": .string(manifest), "timeout": .double(timeout)],
+                           timeout: timeout + 20)
+    }
+
+    @Test func aSwapUnderLoadLosesNoStepAndTheOldGenerationFinishesItsCalls() throws {
+        let daemon = try Daemon(fixtures: ["io-http": "echo"], config: Self.config)
+        let oldPID = try #require(try daemon.layerPID("io-http"))
+        // Slow steps in flight on the old generation when the swap happens.
+        var ids: [String] = []
+        for i in 0..<6 {
+            let (_, r) = try daemon.request("POST", "/exec", json: ["steps": [
+                ["id": .string("s\(i)"), "layer": "io-http", "op": "sys.sleep", "input": ["ms": 400]],
+                ["id": "e", "layer": "io-http", "op": "sys.echo", "input": ["i": .int(Int64(i))]],
+            ]])
+            ids.append(r["execution_id"]?.stringValue ?? "")
+        }
+        usleep(100_000)
+        let (status, record) = try swap(daemon, manifest: try Self.manifest("echo", version: "build-B"))
+        #expect(status == 200 && record["result"] == "ok", "\(record)")
+        #expect((record["drained_calls"]?.intValue ?? 0) >= 1, "\(record)")
+        #expect(try daemon.layer("io-http")["version"] == "build-B")
+        #expect(try daemon.layerPID("io-http") != oldPID)
+        #expect(try daemon.waitUntil(15) {
+            try ids.allSatisfy { try daemon.request("GET", "/exec/\($0)").1["state"] == "completed" }
+        })
+        for id in ids {
+            let runs = try daemon.request("GET", "/exec/\(id)").1["steps"]?[0]?["runs"]?.arrayValue ?? []
+            #expect(runs.count == 1, "a step ran twice or failed: \(runs)")
+        }
+        let events = try daemon.layer("io-http")["events"]?.arrayValue ?? []
+        #expect(events.contains { $0["event"] == "swap" && $0["detail"]?["result"] == "ok" }, "\(events)")
+    }
+
+    @Test(arguments: ["crash-on-start", "wrong-protocol", "no-hello", "violate-on-call"])
+    func aBadNewGenerationIsRefusedAndTheOldOneKeepsServing(mode: String) throws {
+        let daemon = try Daemon(fixtures: ["io-http": "echo"], config: Self.config)
+        let oldPID = try #require(try daemon.layerPID("io-http"))
+        let (status, problem) = try swap(daemon, manifest: try Self.manifest(mode, version: "bad"))
+        #expect(status == 422, "\(problem)")
+        #expect(problem["detail"]?.stringValue?.contains("old generation keeps serving") == true, "\(problem)")
+        #expect(try daemon.layerPID("io-http") == oldPID)
+        #expect(try daemon.layer("io-http")["version"] == "fixture-echo")
+        let view = try daemon.run(["steps": [["id": "e", "layer": "io-http", "op": "sys.echo", "input": ["ok": true]]]])
+        #expect(view["state"] == "completed", "\(view)")
+    }
+
+    @Test func aNewGenerationMissingAnOpIsRefused() throws {
+        let daemon = try Daemon(fixtures: ["io-file": "echo"], config: Self.config)
+        let path = Daemon.makeTempDir() + "/plugin.yml"
+        try """
+            name: io-file
+            executable: \(Daemon.binDir)/jalm-fixture-layer
+            args: [echo]
+            env: {JALM_FIXTURE_LAYER: io-file, JALM_FIXTURE_OPS: "read"}
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        let (status, problem) = try daemon.request("POST", "/layers/io-file/swap", json: ["manifest": .string(path)])
+        #expect(status == 422 && problem["detail"]?.stringValue?.contains("does not implement ops") == true, "\(problem)")
+    }
+
+    @Test func aSwapWhileAnotherSwapRunsIsAConflict() throws {
+        let daemon = try Daemon(fixtures: ["io-http": "echo"], config: Self.config)
+        let (_, r) = try daemon.request("POST", "/exec", json: ["steps": [
+            ["id": "s", "layer": "io-http", "op": "sys.sleep", "input": ["ms": 1500]],
+        ]])
+        _ = r
+        usleep(100_000)
+        let first = Mutex<Int>(0)
+        let manifest = try Self.manifest("echo", version: "build-B")
+        let done = DispatchSemaphore(value: 0)
+        let socket = daemon.socketPath
+        Thread.detachNewThread {
+            let status = (try? Daemon.post(socket: socket, "/layers/io-http/swap", ["manifest": .string(manifest)])) ?? -1
+            first.withLock { $0 = status }
+            done.signal()
+        }
+        usleep(300_000)  // the first swap is draining the 1.5 s sleep now
+        let (status, problem) = try swap(daemon, manifest: manifest)
+        #expect(status == 409 && problem["code"] == "conflict", "\(problem)")
+        done.wait()
+        #expect(first.withLock { $0 } == 200)
+    }
+
+    @Test func rollbackReturnsToThePreviousGeneration() throws {
+        let daemon = try Daemon(fixtures: ["io-http": "echo"], config: Self.config)
+        #expect(try swap(daemon, manifest: try Self.manifest("echo", version: "build-B")).0 == 200)
+        #expect(try daemon.layer("io-http")["version"] == "build-B")
+        let (status, record) = try daemon.request("POST", "/layers/io-http/rollback")
+        #expect(status == 200 && record["result"] == "ok", "\(record)")
+        #expect(try daemon.layer("io-http")["version"] == "fixture-echo")
+    }
+
+    @Test func killingTheNewGenerationAfterASwapIsSurvivedBySupervision() throws {
+        let daemon = try Daemon(fixtures: ["io-http": "echo"], config: Self.config)
+        #expect(try swap(daemon, manifest: try Self.manifest("echo", version: "build-B")).0 == 200)
+        let pid = try #require(try daemon.layerPID("io-http"))
+        kill(pid, SIGKILL)
+        // Respawned from the swapped-in manifest, not the original one.
+        #expect(try daemon.waitUntil(10) {
+            let layer = try daemon.layer("io-http")
+            return layer["processes"]?[0]?["pid"]?.intValue.map { $0 != Int64(pid) } == true
+                && layer["version"] == "build-B" && layer["state"] == "ready"
+        })
+        let view = try daemon.run(["steps": [["id": "e", "layer": "io-http", "op": "sys.echo", "input": [:]]]])
+        #expect(view["state"] == "completed", "\(view)")
+    }
+}
+
+extension Daemon {
+    /// A POST from another thread (the harness's request() is tied to one daemon instance).
+    static func post(socket: String, _ path: String, _ body: JSONValue) throws -> Int {
+        try UnixHTTPClient(endpoint: .unix(path: socket), timeout: 30)
+            .send(method: "POST", path: path, body: JSONWriter.bytes(body), contentType: "application/json").status
+    }
+}
+
+@Suite(.serialized) struct SwapCLITests {
+    @Test func theCLISwapsAndRollsBack() throws {
+        let daemon = try Daemon(fixtures: ["io-http": "echo"], config: SwapTests.config)
+        let manifest = try SwapTests.manifest("echo", version: "build-C")
+        for (args, expected) in [(["layer", "swap", "io-http", "--manifest", manifest], "build-C"),
+                                 (["layer", "rollback", "io-http"], "fixture-echo")] {
+            let log = Daemon.makeTempDir() + "/cli.log"
+            let pid = try Daemon.spawn(Daemon.binDir + "/jalm", ["--socket", daemon.socketPath] + args, log: log)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+            let out = try String(contentsOfFile: log, encoding: .utf8)
+            #expect((status >> 8) & 0xFF == 0, "\(args): \(out)")
+            #expect(out.contains("swapped:"), "\(out)")
+            #expect(try daemon.layer("io-http")["version"] == .string(expected))
+        }
+    }
+}
