@@ -161,3 +161,46 @@ extension Daemon {
         }
     }
 }
+
+@Suite(.serialized) struct PythonSwapTests {
+    @Test func thePythonPluginIsSwappedInAndOutUnderLoad() throws {
+        let daemon = try Daemon()
+        let socket = daemon.socketPath
+        let stop = Mutex(false)
+        let ids = Mutex<[String]>([])
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            let http = UnixHTTPClient(endpoint: .unix(path: socket), timeout: 30)
+            while !stop.withLock({ $0 }) {
+                let capsule: JSONValue = ["steps": [
+                    ["id": "e", "layer": "render-html", "op": "sys.echo", "input": ["x": 1]],
+                    ["id": "s", "layer": "render-html", "op": "sys.sleep", "input": ["ms": 20]],
+                ]]
+                if let r = try? http.send(method: "POST", path: "/exec", body: JSONWriter.bytes(capsule),
+                                          contentType: "application/json"),
+                   let id = (try? JSONParser.parse(r.body))?["execution_id"]?.stringValue {
+                    ids.withLock { $0.append(id) }
+                }
+                usleep(5_000)
+            }
+            done.signal()
+        }
+        usleep(300_000)
+        let python = Daemon.repoDir + "/plugins/examples/python-echo/plugin.yml"
+        let (s1, r1) = try daemon.request("POST", "/layers/render-html/swap", json: ["manifest": .string(python)], timeout: 40)
+        #expect(s1 == 200 && r1["result"] == "ok", "\(r1)")
+        #expect(try daemon.layer("render-html")["version"] == "0.1.0-python")
+        usleep(500_000)
+        let (s2, r2) = try daemon.request("POST", "/layers/render-html/rollback", timeout: 40)
+        #expect(s2 == 200 && r2["result"] == "ok", "\(r2)")
+        #expect(try daemon.layer("render-html")["version"] == .string(jalmVersion))
+        usleep(300_000)
+        stop.withLock { $0 = true }
+        done.wait()
+        let all = ids.withLock { $0 }
+        #expect(all.count > 20)
+        #expect(try daemon.waitUntil(20) {
+            try all.allSatisfy { try daemon.request("GET", "/exec/\($0)").1["state"] == "completed" }
+        })
+    }
+}
