@@ -204,3 +204,42 @@ extension Daemon {
         })
     }
 }
+
+@Suite(.serialized) struct SwapDrainKillTests {
+    @Test func killing9EitherGenerationDuringTheDrainLosesNoRepeatableStep() throws {
+        let daemon = try Daemon(fixtures: ["io-http": "echo"], config: SwapTests.config)
+        let oldPID = try #require(try daemon.layerPID("io-http"))
+        var ids: [String] = []
+        for i in 0..<4 {
+            let (_, r) = try daemon.request("POST", "/exec", json: ["steps": [
+                ["id": .string("s\(i)"), "layer": "io-http", "op": "sys.sleep", "input": ["ms": 1500]],
+            ]])
+            ids.append(r["execution_id"]?.stringValue ?? "")
+        }
+        usleep(150_000)
+        let manifest = try SwapTests.manifest("echo", version: "build-B")
+        let socket = daemon.socketPath
+        let swapStatus = Mutex(0)
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            swapStatus.withLock { $0 = (try? Daemon.post(socket: socket, "/layers/io-http/swap",
+                                                         ["manifest": .string(manifest), "timeout": 10])) ?? -1 }
+            done.signal()
+        }
+        // Wait until the new generation serves, then kill both: the old one mid-drain, the new one too.
+        #expect(try daemon.waitUntil(10) { try daemon.layer("io-http")["version"] == "build-B" })
+        let newPID = try #require(try daemon.layerPID("io-http"))
+        kill(oldPID, SIGKILL)
+        kill(newPID, SIGKILL)
+        done.wait()
+        #expect(swapStatus.withLock { $0 } == 200)
+        // The sleeps in flight on the old process fail with layer_unavailable and, being repeatable, are
+        // retried on the (restarted) new generation.
+        #expect(try daemon.waitUntil(20) {
+            try ids.allSatisfy { try daemon.request("GET", "/exec/\($0)").1["state"] == "completed" }
+        })
+        let runs = try daemon.request("GET", "/exec/\(ids[0])").1["steps"]?[0]?["runs"]?.arrayValue ?? []
+        #expect(runs.count == 2 && runs.first?["error"]?["code"] == "layer_unavailable", "\(runs)")
+        #expect(try daemon.waitUntil(10) { try daemon.layer("io-http")["state"] == "ready" })
+    }
+}
