@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
     ],
     targets: [
         // Vocabulary: JSON values, frames and messages. No dependencies, no Foundation.
@@ -48,8 +49,9 @@ let package = Package(
         .target(
             name: "JALMAPI",
             dependencies: [
-                "JALMRuntime", .product(name: "Hummingbird", package: "hummingbird"),
+                "JALMRuntime", "CPosix", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: settings),
         .executableTarget(

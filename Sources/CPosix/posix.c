@@ -208,3 +208,5 @@ int jalm_landlock_abi_version(void) {
     long v = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
     return v < 0 ? -errno : (int)v;
 }
+
+int jalm_so_peercred(void) { return SO_PEERCRED; }

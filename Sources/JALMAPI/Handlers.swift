@@ -123,7 +123,7 @@ struct Handlers: Sendable {
 
     /// `POST /layers/{name}/swap` with `{"binary": PATH}` or `{"manifest": PATH}` and an optional
     /// `"timeout"` (seconds the old generation has to drain, default 30).
-    func swap(_ name: String, _ request: Request) async -> Response {
+    func swap(_ name: String, _ request: Request, by who: String) async -> Response {
         guard let l = kernel.layers[name] else { return Problem.response(unknownLayer(name)) }
         var request = request
         do {
@@ -131,19 +131,19 @@ struct Handlers: Sendable {
             let doc = body.flatMap { try? JSONParser.parse(Array(buffer: $0)) } ?? [:]
             let timeout = try Self.swapTimeout(doc)
             let manifest = try SwapManifest.resolve(doc, current: l.manifest)
-            return JSONResponse.make(try await l.swap(to: manifest, timeout: timeout, by: "api"))
+            return JSONResponse.make(try await l.swap(to: manifest, timeout: timeout, by: who))
         } catch {
             return Problem.response(error)
         }
     }
 
-    func rollback(_ name: String, _ request: Request) async -> Response {
+    func rollback(_ name: String, _ request: Request, by who: String) async -> Response {
         guard let l = kernel.layers[name] else { return Problem.response(unknownLayer(name)) }
         var request = request
         do {
             let body = try? await request.collectBody(upTo: 64 * 1024)
             let doc = body.flatMap { try? JSONParser.parse(Array(buffer: $0)) } ?? [:]
-            return JSONResponse.make(try await l.rollback(timeout: try Self.swapTimeout(doc), by: "api"))
+            return JSONResponse.make(try await l.rollback(timeout: try Self.swapTimeout(doc), by: who))
         } catch {
             return Problem.response(error)
         }

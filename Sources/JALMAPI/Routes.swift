@@ -5,8 +5,8 @@ import JALMWire
 
 /// The API, the same on the Unix socket and on TCP.
 public enum Routes {
-    public static func router(kernel: Kernel, token: String?) -> Router<BasicRequestContext> {
-        let router = Router()
+    public static func router(kernel: Kernel, token: String?) -> Router<PeerRequestContext> {
+        let router = Router(context: PeerRequestContext.self)
         if let token { router.add(middleware: BearerTokenMiddleware(token: token)) }
         let handlers = Handlers(kernel: kernel)
         router.get("/") { _, _ in handlers.root() }
@@ -19,10 +19,10 @@ public enum Routes {
         router.get("/layers/:name") { _, context in handlers.layer(context.parameters.get("name") ?? "") }
         router.get("/layers/:name/sandbox") { _, context in handlers.sandbox(context.parameters.get("name") ?? "") }
         router.post("/layers/:name/swap") { request, context in
-            await handlers.swap(context.parameters.get("name") ?? "", request)
+            await handlers.swap(context.parameters.get("name") ?? "", request, by: await context.peer())
         }
         router.post("/layers/:name/rollback") { request, context in
-            await handlers.rollback(context.parameters.get("name") ?? "", request)
+            await handlers.rollback(context.parameters.get("name") ?? "", request, by: await context.peer())
         }
         router.post("/layers/:name/restart") { _, context in handlers.restart(context.parameters.get("name") ?? "") }
         router.get("/catalog") { _, _ in JSONResponse.make(kernel.catalog.json) }

@@ -60,6 +60,8 @@ import Testing
         }
         let events = try daemon.layer("io-http")["events"]?.arrayValue ?? []
         #expect(events.contains { $0["event"] == "swap" && $0["detail"]?["result"] == "ok" }, "\(events)")
+        // Who asked: the control socket's peer credentials.
+        #expect(record["by"]?.stringValue?.hasPrefix("uid \(getuid()) pid ") == true, "\(record)")
     }
 
     @Test(arguments: ["crash-on-start", "wrong-protocol", "no-hello", "violate-on-call"])

@@ -61,4 +61,7 @@ long long jalm_statfs_type(const char *path);
 /// (-ENOSYS: not built in; -EOPNOTSUPP: built in but disabled at boot).
 int jalm_landlock_abi_version(void);
 
+/// SO_PEERCRED (hidden from Swift's Glibc module): who is on the other end of a Unix socket.
+int jalm_so_peercred(void);
+
 #endif
