@@ -26,9 +26,10 @@ public final class Kernel: Service, Sendable {
         self.config = config
         self.logger = logger
         let fm = FileManager.default
+        let sandbox = try SandboxSetup(config: config, logger: logger)
         // Landlock can only grant a path that exists: make the layers' read-write folders before any launch,
         // owned by the user the plugins run as.
-        let owner = try config.serviceUser.map { name throws(RunnerError) in try ServiceUser.resolve(name) }
+        let owner = sandbox.user
         for dir in ["files", "db"] {
             let path = config.dataDirectory + "/" + dir
             try fm.createDirectory(atPath: path, withIntermediateDirectories: true)
@@ -40,7 +41,6 @@ public final class Kernel: Service, Sendable {
         self.store = try Store(path: config.dataDirectory + "/journal.sqlite", synchronous: config.journalSynchronous)
         var layers: [String: LayerSupervisor] = [:]
         let store = self.store
-        let sandbox = try SandboxSetup(config: config, logger: logger)
         for info in catalog.layers {
             let dir = config.shareDirectory + "/plugins/" + info.name
             guard let data = fm.contents(atPath: dir + "/plugin.yml") else {
@@ -51,7 +51,9 @@ public final class Kernel: Service, Sendable {
             let config = self.config
             layers[info.name] = try LayerSupervisor(
                 manifest: manifest, settings: config.supervisor, requiredOps: required, logger: logger,
-                confine: { m in try sandbox.confinement(for: m, executable: Self.executable(of: m, config)) }
+                confine: { m in
+                    try sandbox.confinement(for: m, executable: m.executablePath(binDirectory: config.binDirectory))
+                }
             ) { event, detail in
                 store.submit([.layerEvent(LayerEventRecord(at: epochMilliseconds(), layer: info.name, event: event,
                                                            detail: detail))])
@@ -92,13 +94,6 @@ public final class Kernel: Service, Sendable {
         for l in layers.values { l.confinement?.removeLeaves() }
         store.close()
         logger.notice("stopped")
-    }
-
-    static func executable(of manifest: LayerManifest, _ config: KernelConfig) -> String {
-        let exe = manifest.executable
-        if exe.hasPrefix("/") { return exe }
-        if exe.contains("/") { return manifest.directory + "/" + exe }
-        return config.binDirectory + "/" + exe
     }
 
     /// Layers that run with less confinement than `enforce` gives: said loudly by /health and /layers.

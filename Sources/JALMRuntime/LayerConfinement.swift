@@ -19,6 +19,8 @@ public final class LayerConfinement: Sendable {
     /// Distinguishes this daemon's cgroup leaves from another's on the same host (a hash of its data folder).
     let instance: String
     private let leaves = Mutex<[Int: CgroupLeaf]>([:])
+    /// The kernel's Landlock ABI does not change while jalmd runs: asked once.
+    let landlockABI = Landlock.abiVersion()
 
     public init(layer: String, mode: SandboxMode, policy: EffectivePolicy, limits: ResourceLimits,
                 cgroups: CgroupManager?, launcherPath: String, user: ServiceUser?, instance: String) {
@@ -64,22 +66,20 @@ public final class LayerConfinement: Sendable {
         return leaf
     }
 
-    /// What is wrong with a running process's confinement; empty when it passes.
-    func audit(pid: Int32, leaf: CgroupLeaf?) -> [String] {
+    /// Reads a running process's confinement from /proc once: what is wrong with it (empty when it
+    /// passes) and what was seen, for GET /layers.
+    func audit(pid: Int32, leaf: CgroupLeaf?) -> (failures: [String], report: JSONValue) {
+        let seen: ProcessConfinement
         do {
-            let seen = try ProcessAudit.inspect(pid: pid)
-            return seen.check(against: ExpectedConfinement(
-                namespaces: policy.namespaces, cgroupDirectories: leaf?.directories ?? []))
+            seen = try ProcessAudit.inspect(pid: pid)
         } catch {
-            return ["cannot read /proc/\(pid): \(error)"]
+            return (["cannot read /proc/\(pid): \(error)"], .null)
         }
-    }
-
-    /// What the audit saw, for GET /layers.
-    func report(pid: Int32, leaf: CgroupLeaf?) -> JSONValue {
-        var o = (try? ProcessAudit.inspect(pid: pid).json)?.objectValue ?? [:]
-        o["landlock_abi"] = .int(Int64(Landlock.abiVersion()))
-        return .object(o)
+        let failures = seen.check(against: ExpectedConfinement(
+            namespaces: policy.namespaces, cgroupDirectories: leaf?.directories ?? []))
+        var report = seen.json.objectValue ?? [:]
+        report["landlock_abi"] = .int(Int64(landlockABI))
+        return (failures, .object(report))
     }
 
     /// The report with the limits and the current usage of the process's cgroup.
@@ -96,7 +96,7 @@ public final class LayerConfinement: Sendable {
         return [
             "layer": .string(layer), "mode": .string(modeName),
             "cgroup_mode": .string(cgroups.map { "\($0.mode)" } ?? "none"),
-            "landlock_abi": .int(Int64(Landlock.abiVersion())),
+            "landlock_abi": .int(Int64(landlockABI)),
             "policy": policy.json, "limits": limits.json,
             "launcher": .array(([launcherPath] + launch + ["--", executable] + arguments).map { .string($0) }),
         ]

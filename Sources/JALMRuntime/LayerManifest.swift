@@ -22,6 +22,14 @@ public struct LayerManifest: Sendable {
     /// The folder the manifest was read from.
     public var directory: String
 
+    /// The executable to start: an absolute path as written, a path with a `/` relative to the manifest's
+    /// folder, a bare name from `binDirectory` (where jalmd and the shipped plugins live).
+    public func executablePath(binDirectory: String) -> String {
+        if executable.hasPrefix("/") { return executable }
+        if executable.contains("/") { return directory + "/" + executable }
+        return binDirectory + "/" + executable
+    }
+
     public static func parse(_ doc: JSONValue, directory: String) throws(RunnerError) -> LayerManifest {
         func fail(_ field: String, _ what: String) -> RunnerError {
             RunnerError(.invalidInput, "\(directory)/plugin.yml: \"\(field)\" \(what)", pointer: "/\(field)")

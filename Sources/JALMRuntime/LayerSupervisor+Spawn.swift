@@ -11,10 +11,7 @@ extension LayerSupervisor {
     public var executablePath: String { executablePath(of: manifest) }
 
     func executablePath(of manifest: LayerManifest) -> String {
-        let exe = manifest.executable
-        if exe.hasPrefix("/") { return exe }
-        if exe.contains("/") { return manifest.directory + "/" + exe }
-        return settings.binDirectory + "/" + exe
+        manifest.executablePath(binDirectory: settings.binDirectory)
     }
 
     /// Starts one process of `generation` through the launcher (or directly, sandbox off) and starts reading
@@ -120,13 +117,13 @@ extension LayerSupervisor {
                 + missing.sorted().joined(separator: ", "))
         }
         if let confinement {
-            let failures = confinement.audit(pid: process.pid, leaf: process.leaf)
+            let (failures, report) = confinement.audit(pid: process.pid, leaf: process.leaf)
             guard failures.isEmpty else {
                 recordEvent("audit_failed", ["pid": .int(Int64(process.pid)),
                                              "failures": .array(failures.map { .string($0) })])
                 return (.sandboxViolation, "failed the confinement audit: " + failures.joined(separator: "; "))
             }
-            process.confinement = confinement.report(pid: process.pid, leaf: process.leaf)
+            process.confinement = report
         }
         return nil
     }

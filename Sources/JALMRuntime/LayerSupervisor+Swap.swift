@@ -135,9 +135,8 @@ extension LayerSupervisor {
         }
         switch event {
         case .hello(let h):
-            if h.protocolVersion != wireProtocolVersion {
-                candidate.settle(.failure(Failure("the new generation speaks protocol \(h.protocolVersion)")))
-            } else if let (_, why) = admissionProblem(h, process, confinement: confinement) {
+            // Another protocol version never gets here: the channel's PeerPolicy closes the connection first.
+            if let (_, why) = admissionProblem(h, process, confinement: confinement) {
                 candidate.settle(.failure(Failure("the new generation \(why)")))
             } else {
                 process.greeted(h)

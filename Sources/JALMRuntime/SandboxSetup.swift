@@ -14,10 +14,13 @@ struct SandboxSetup: Sendable {
     let logger: Logger
     let cgroups: CgroupManager?
     let user: ServiceUser?
+    /// Read once from /proc/self/maps: every swap would otherwise read it again.
+    let swiftRuntime: String
 
     init(config: KernelConfig, logger: Logger) throws {
         self.config = config
         self.logger = logger
+        self.swiftRuntime = Self.swiftRuntimeDirectory() ?? "/usr/lib/swift/linux"
         self.user = try config.serviceUser.map { name throws(RunnerError) in try ServiceUser.resolve(name) }
         guard config.sandbox != .off else {
             logger.warning("sandbox: off — plugins run unconfined; use this for development only")
@@ -50,7 +53,7 @@ struct SandboxSetup: Sendable {
         } ?? SandboxPolicy.load(layer: manifest.name, directory: sandboxDirectory)
         let placeholders = [
             "data": config.dataDirectory, "bin": config.binDirectory, "share": config.shareDirectory,
-            "exe": executable, "plugin": manifest.directory, "swift_runtime": Self.swiftRuntimeDirectory() ?? "/usr/lib/swift/linux",
+            "exe": executable, "plugin": manifest.directory, "swift_runtime": swiftRuntime,
         ]
         return LayerConfinement(
             layer: manifest.name, mode: config.sandbox, policy: policy.effective(placeholders: placeholders),
