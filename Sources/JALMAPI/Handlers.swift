@@ -125,10 +125,8 @@ struct Handlers: Sendable {
     /// `"timeout"` (seconds the old generation has to drain, default 30).
     func swap(_ name: String, _ request: Request, by who: String) async -> Response {
         guard let l = kernel.layers[name] else { return Problem.response(unknownLayer(name)) }
-        var request = request
         do {
-            let body = try? await request.collectBody(upTo: 64 * 1024)
-            let doc = body.flatMap { try? JSONParser.parse(Array(buffer: $0)) } ?? [:]
+            let doc = try await Self.smallJSONBody(request)
             let timeout = try Self.swapTimeout(doc)
             let manifest = try SwapManifest.resolve(doc, current: l.manifest)
             return JSONResponse.make(try await l.swap(to: manifest, timeout: timeout, by: who))
@@ -139,14 +137,29 @@ struct Handlers: Sendable {
 
     func rollback(_ name: String, _ request: Request, by who: String) async -> Response {
         guard let l = kernel.layers[name] else { return Problem.response(unknownLayer(name)) }
-        var request = request
         do {
-            let body = try? await request.collectBody(upTo: 64 * 1024)
-            let doc = body.flatMap { try? JSONParser.parse(Array(buffer: $0)) } ?? [:]
+            let doc = try await Self.smallJSONBody(request)
             return JSONResponse.make(try await l.rollback(timeout: try Self.swapTimeout(doc), by: who))
         } catch {
             return Problem.response(error)
         }
+    }
+
+    /// The body of a swap or rollback: empty, or a JSON object of at most 64 KiB. Anything else is an
+    /// error rather than silently read as `{}`.
+    static func smallJSONBody(_ request: Request) async throws(RunnerError) -> JSONValue {
+        var request = request
+        let bytes: [UInt8]
+        do {
+            bytes = Array(buffer: try await request.collectBody(upTo: 64 * 1024))
+        } catch {
+            throw RunnerError(.resourceExhausted, "a swap request body is at most 64 KiB")
+        }
+        if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return [:] }
+        guard let doc = try? JSONParser.parse(bytes), case .object = doc else {
+            throw RunnerError(.invalidInput, "the body must be a JSON object", pointer: "")
+        }
+        return doc
     }
 
     static func swapTimeout(_ doc: JSONValue) throws(RunnerError) -> Duration {

@@ -245,3 +245,40 @@ extension Daemon {
         #expect(try daemon.waitUntil(10) { try daemon.layer("io-http")["state"] == "ready" })
     }
 }
+
+@Suite(.serialized) struct SwapLimitTests {
+    @Test func aBadSwapRequestIs422WithThePointerAndNothingChanges() throws {
+        let daemon = try Daemon(fixtures: ["io-http": "echo"], config: SwapTests.config)
+        let pid = try daemon.layerPID("io-http")
+        let notJSON = try daemon.request("POST", "/layers/io-http/swap", body: Array("{nope".utf8),
+                                         contentType: "application/json")
+        #expect(notJSON.0 == 422 && notJSON.1["pointer"] == "", "\(notJSON.1)")
+        for t: JSONValue in [0, 3601, "soon"] {
+            let (status, p) = try daemon.request("POST", "/layers/io-http/swap",
+                                                 json: ["binary": "/bin/true", "timeout": t])
+            #expect(status == 422 && p["pointer"] == "/timeout", "\(t): \(p)")
+        }
+        let relative = try daemon.request("POST", "/layers/io-http/swap", json: ["binary": "jalm-layer-io-http"])
+        #expect(relative.0 == 422 && relative.1["pointer"] == "/binary", "\(relative.1)")
+        #expect(try daemon.request("POST", "/layers/io-http/rollback").0 == 409)  // nothing to roll back to
+        #expect(try daemon.layerPID("io-http") == pid)
+    }
+
+    @Test func anOldGenerationStillBusyAtTheSwapTimeoutIsKilledAndItsRepeatableStepRetried() throws {
+        let daemon = try Daemon(fixtures: ["io-http": "echo"], config: SwapTests.config)
+        let (_, r) = try daemon.request("POST", "/exec", json: ["steps": [
+            ["id": "s", "layer": "io-http", "op": "sys.sleep", "input": ["ms": 3000]],
+        ]])
+        let id = try #require(r["execution_id"]?.stringValue)
+        usleep(150_000)
+        let started = Date()
+        let (status, record) = try daemon.request(
+            "POST", "/layers/io-http/swap",
+            json: ["manifest": .string(try SwapTests.manifest("echo", version: "build-B")), "timeout": 0.3], timeout: 30)
+        #expect(status == 200 && record["drained_calls"] == 1, "\(record)")
+        #expect(Date().timeIntervalSince(started) < 2.5, "the swap waited for the whole 3 s call")
+        #expect(try daemon.waitUntil(15) { try daemon.request("GET", "/exec/\(id)").1["state"] == "completed" })
+        let runs = try daemon.request("GET", "/exec/\(id)").1["steps"]?[0]?["runs"]?.arrayValue ?? []
+        #expect(runs.count == 2 && runs.last?["plugin_version"] == "build-B", "\(runs)")
+    }
+}
