@@ -20,7 +20,7 @@ final class LayerChannel: Sendable {
     /// A call in flight: who waits for it and when it must end. Deadlines are checked by `sweep`, a few
     /// times per second per layer, so a call costs no timer of its own.
     struct PendingCall {
-        var continuation: CheckedContinuation<CallOutcome, Never>
+        var continuation: CheckedContinuation<CallOutcome?, Never>
         var deadline: ContinuousClock.Instant
         var timeout: Duration
         /// Set when `cancel` went out (deadline passed, or the execution was cancelled).
@@ -31,10 +31,10 @@ final class LayerChannel: Sendable {
     private struct State: ~Copyable {
         var phase: PeerPhase = .awaitingHello
         var pending: [UInt64: PendingCall] = [:]
-        var nextID: UInt64 = 1
         var closedReason: String?
     }
     private let state = Mutex(State())
+    private let nextCallID = Atomic<UInt64>(1)
 
     init(fd: Int32, layer: String, maxFrameSize: Int,
          explainEOF: @escaping @Sendable () -> (ErrorCode, String)? = { nil },
@@ -57,33 +57,38 @@ final class LayerChannel: Sendable {
 
     /// Sends a call and suspends until its reply, a failure of the connection, or the sweep ending it.
     /// `registered` receives the call id before the frame is written (for cancellation).
+    /// Returns nil when the call was not sent because the process has been told to drain: the caller
+    /// routes it to another process.
     func call(op: String, input: JSONValue, timeout: Duration, idempotencyKey: String?, traceID: String?,
-              registered: (UInt64) -> Void) async -> CallOutcome {
-        await withCheckedContinuation { (c: CheckedContinuation<CallOutcome, Never>) in
+              registered: (UInt64) -> Void) async -> CallOutcome? {
+        let id = nextCallID.wrappingAdd(1, ordering: .relaxed).oldValue
+        var frame: [UInt8] = []
+        KernelMessage.call(Call(id: id, op: op, input: input, deadlineMs: timeout.milliseconds, traceID: traceID,
+                                idempotencyKey: idempotencyKey)).encodeFrame(into: &frame)
+        // The plugin would drop the connection on an oversize frame; refuse this one call instead.
+        if frame.count - 4 > maxFrameSize {
+            return .failed(CallFailure(
+                .resourceExhausted, "the input of \(op) makes a frame of \(frame.count - 4) bytes, over the "
+                    + "limit of \(maxFrameSize) bytes (max_frame_bytes)"))
+        }
+        registered(id)
+        return await withCheckedContinuation { (c: CheckedContinuation<CallOutcome?, Never>) in
+            enum Admission { case sent, closed, draining, writeFailed }
             let deadline = ContinuousClock.now + timeout
-            let id = state.withLock { s -> UInt64? in
-                if s.closedReason != nil { return nil }
-                let id = s.nextID
-                s.nextID += 1
+            // Registered and queued under the lock that `drain` is queued under: the plugin sees the call
+            // before its drain (and finishes it), or the call is not sent at all. Queuing never blocks.
+            let admission = state.withLock { s -> Admission in
+                if s.closedReason != nil { return .closed }
+                if s.phase == .draining { return .draining }
                 s.pending[id] = PendingCall(continuation: c, deadline: deadline, timeout: timeout)
-                return id
+                return writer.send(frame) ? .sent : .writeFailed
             }
-            guard let id else {
-                c.resume(returning: .failed(CallFailure(.layerUnavailable, "\(layer) connection is closed")))
-                return
+            switch admission {
+            case .sent: break
+            case .closed: c.resume(returning: .failed(CallFailure(.layerUnavailable, "\(layer) connection is closed")))
+            case .draining: c.resume(returning: nil)
+            case .writeFailed: close(reason: "write to \(layer) failed or its queue is full")
             }
-            var frame: [UInt8] = []
-            KernelMessage.call(Call(id: id, op: op, input: input, deadlineMs: timeout.milliseconds, traceID: traceID,
-                                    idempotencyKey: idempotencyKey)).encodeFrame(into: &frame)
-            // The plugin would drop the connection on an oversize frame; refuse this one call instead.
-            if frame.count - 4 > maxFrameSize {
-                fail(id: id, with: CallFailure(
-                    .resourceExhausted, "the input of \(op) makes a frame of \(frame.count - 4) bytes, over the "
-                        + "limit of \(maxFrameSize) bytes (max_frame_bytes)"))
-                return
-            }
-            registered(id)
-            if !writer.send(frame) { close(reason: "write to \(layer) failed or its queue is full") }
         }
     }
 
@@ -101,7 +106,7 @@ final class LayerChannel: Sendable {
     /// cancel is failed here. Returns true when such a call exists, so the caller kills the process.
     func sweep(now: ContinuousClock.Instant, grace: Duration) -> Bool {
         var cancels: [UInt64] = []
-        var overdue: [(CheckedContinuation<CallOutcome, Never>, CallFailure)] = []
+        var overdue: [(CheckedContinuation<CallOutcome?, Never>, CallFailure)] = []
         state.withLock { s in
             for (id, call) in s.pending {
                 if let sent = call.cancelSentAt {
@@ -134,13 +139,22 @@ final class LayerChannel: Sendable {
     func send(_ message: KernelMessage) {
         var frame: [UInt8] = []
         message.encodeFrame(into: &frame)
-        if case .drain = message { state.withLock { $0.phase = .draining } }
-        if !writer.send(frame) { close(reason: "write to \(layer) failed") }
+        let sent: Bool
+        if case .drain = message {
+            // Under the same lock as a call's admission: no call frame can follow the drain frame.
+            sent = state.withLock { s in
+                s.phase = .draining
+                return writer.send(frame)
+            }
+        } else {
+            sent = writer.send(frame)
+        }
+        if !sent { close(reason: "write to \(layer) failed") }
     }
 
     /// Fails every call in flight and shuts the socket down; the reader thread then reports `closed`.
     func close(reason: String, code: ErrorCode = .layerUnavailable) {
-        let pending = state.withLock { s -> [CheckedContinuation<CallOutcome, Never>] in
+        let pending = state.withLock { s -> [CheckedContinuation<CallOutcome?, Never>] in
             if s.closedReason == nil { s.closedReason = reason }
             let p = s.pending.values.map(\.continuation)
             s.pending.removeAll()

@@ -48,10 +48,10 @@ extension LayerSupervisor {
     public func call(op: String, input: JSONValue, timeout: Duration, idempotencyKey: String? = nil,
                      traceID: String? = nil) async -> (CallOutcome, CallReceipt) {
         let deadline = ContinuousClock.now + timeout
-        var chosen: LayerProcess?
-        while chosen == nil {
+        while true {
+            let process: LayerProcess
             switch pick() {
-            case .process(let p): chosen = p
+            case .process(let p): process = p
             case .unavailable(let why): return (.failed(CallFailure(.layerUnavailable, why)), CallReceipt())
             case .wait:
                 if Task.isCancelled { return (.failed(CallFailure(.cancelled, "cancelled before dispatch")), CallReceipt()) }
@@ -60,23 +60,24 @@ extension LayerSupervisor {
                             CallReceipt())
                 }
                 await waitForChange(until: deadline)
+                continue
             }
-        }
-        let process = chosen!
-        defer {
+            let receipt = CallReceipt(pid: process.pid, version: process.hello?.version)
+            let ticket = CallTicket()
+            let outcome: CallOutcome? = Task.isCancelled
+                ? .failed(CallFailure(.cancelled, "cancelled before dispatch"))
+                : await withTaskCancellationHandler {
+                    await process.channel.call(
+                        op: op, input: input, timeout: deadline - .now, idempotencyKey: idempotencyKey, traceID: traceID
+                    ) { id in ticket.id = id }
+                } onCancel: {
+                    process.channel.cancel(id: ticket.id)
+                }
             process.release()
             wakeOne()
+            // nil: the process was told to drain (a swap) before the call went out; pick again, which
+            // finds the new generation. The call was never sent, so nothing runs twice.
+            if let outcome { return (outcome, receipt) }
         }
-        let receipt = CallReceipt(pid: process.pid, version: process.hello?.version)
-        let ticket = CallTicket()
-        if Task.isCancelled { return (.failed(CallFailure(.cancelled, "cancelled before dispatch")), receipt) }
-        let outcome = await withTaskCancellationHandler {
-            await process.channel.call(
-                op: op, input: input, timeout: deadline - .now, idempotencyKey: idempotencyKey, traceID: traceID
-            ) { id in ticket.id = id }
-        } onCancel: {
-            process.channel.cancel(id: ticket.id)
-        }
-        return (outcome, receipt)
     }
 }
