@@ -17,6 +17,8 @@ final class LayerProcess: Sendable {
     let leaf: CgroupLeaf?
     let oomBaseline: Int
     let memoryLimitBytes: Int64?
+    /// Where to read the kernel's record of a seccomp kill of this process (KernelLog.openCursor).
+    let kernelLogCursor: Int32
 
     private struct State: ~Copyable {
         var hello: Hello?
@@ -31,7 +33,9 @@ final class LayerProcess: Sendable {
     }
     private let state: Mutex<State>
 
-    init(pid: Int32, channel: LayerChannel, generation: Int, leaf: CgroupLeaf? = nil, memoryLimitBytes: Int64? = nil) {
+    init(pid: Int32, channel: LayerChannel, generation: Int, leaf: CgroupLeaf? = nil, memoryLimitBytes: Int64? = nil,
+         kernelLogCursor: Int32 = -1) {
+        self.kernelLogCursor = kernelLogCursor
         self.memoryLimitBytes = memoryLimitBytes
         self.pid = pid
         self.channel = channel
@@ -40,6 +44,10 @@ final class LayerProcess: Sendable {
         self.oomBaseline = leaf?.oomKills() ?? 0
         self.startedAt = .now
         self.state = Mutex(State(lastPong: .now))
+    }
+
+    deinit {
+        if kernelLogCursor >= 0 { close(kernelLogCursor) }
     }
 
     var hello: Hello? { state.withLock { $0.hello } }
@@ -106,7 +114,7 @@ final class LayerProcess: Sendable {
         let status = reap()
         let signal = status & 0x7F
         if signal == SIGSYS {
-            let syscall = KernelLog.seccompSyscall(pid: pid).map { " (\($0))" } ?? ""
+            let syscall = KernelLog.seccompSyscall(pid: pid, cursor: kernelLogCursor).map { " (\($0))" } ?? ""
             return (.sandboxViolation, "killed by its seccomp filter: a syscall outside its policy\(syscall)")
         }
         if signal == SIGKILL, let leaf, leaf.oomKills() > oomBaseline {

@@ -44,6 +44,8 @@ extension LayerSupervisor {
             }
         }
         let errFD = StderrPump.start(layer: name, logger: logger)
+        // Opened before the plugin runs, so that it reads only this process's records (sandbox on only).
+        let cursor = generation.confinement == nil ? -1 : KernelLog.openCursor()
         let pid = await Spawner.shared.spawn(.init(
             path: path, arguments: arguments, environment: env, childFD: fds[1], stderrFD: errFD,
             directory: manifest.directory))
@@ -51,6 +53,7 @@ extension LayerSupervisor {
         if errFD >= 0 { close(errFD) }
         guard pid > 0 else {
             close(fds[0])
+            if cursor >= 0 { close(cursor) }
             return .failure(Failure("cannot start \(path): errno \(-pid)"))
         }
         let number = state.withLock { s -> Int in s.generation += 1; return s.generation }
@@ -62,7 +65,8 @@ extension LayerSupervisor {
             if let p = box.process { route(event, p) }
         }
         let process = LayerProcess(pid: pid, channel: channel, generation: number, leaf: leaf,
-                                   memoryLimitBytes: generation.confinement?.limits.memoryBytes)
+                                   memoryLimitBytes: generation.confinement?.limits.memoryBytes,
+                                   kernelLogCursor: cursor)
         box.process = process
         return .success(process)
     }
