@@ -3,7 +3,7 @@ import JALMWire
 
 /// The `examples:` list of a card.
 enum ExampleParser {
-    static let keys: Set<String> = ["name", "before", "input", "output", "match", "error"]
+    static let keys: Set<String> = ["name", "before", "input", "output", "match", "error", "needs"]
 
     static func parse(_ value: JSONValue?, file: String) throws(CatalogError) -> [StepExample] {
         guard let value else { return [] }
@@ -28,6 +28,12 @@ enum ExampleParser {
         guard case .object = input else { throw fail("input", "must be a mapping") }
         var example = StepExample(name: name, before: try calls(o["before"], fail), input: input,
                                   expectedOutput: o["output"])
+        if let needs = o["needs"] {
+            guard let names = needs.arrayValue?.compactMap(\.stringValue), names.count == needs.arrayValue?.count else {
+                throw fail("needs", "must be a list of server names")
+            }
+            example.needs = names
+        }
         switch o["match"] {
         case nil, .string("exact"): break
         case .string("subset"): example.matchSubset = true

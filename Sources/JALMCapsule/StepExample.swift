@@ -23,6 +23,9 @@ public struct StepExample: Sendable, Hashable {
     public var matchSubset: Bool
     /// The error code expected instead of an output.
     public var expectedError: ErrorCode?
+    /// Servers the example talks to (`http`, `postgres`, `smtp`, ...): the catalog test starts them on
+    /// loopback and passes their addresses as capsule vars (`{{ vars.http_url }}`).
+    public var needs: [String] = []
 
     public init(name: String, before: [Call] = [], input: JSONValue, expectedOutput: JSONValue? = nil,
                 matchSubset: Bool = false, expectedError: ErrorCode? = nil) {

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import JALMWire
 
 /// What the kernel tells a plugin at spawn, through its environment.
 public struct LayerSetup: Sendable {
@@ -12,13 +13,16 @@ public struct LayerSetup: Sendable {
     public var maxFrameSize: Int
     /// Calls this process runs at once before it queues (`JALM_MAX_INFLIGHT`).
     public var maxInflight: Int
+    /// The layer's settings: `layers.<name>` of jalmd.yml, secrets resolved (`JALM_LAYER_CONFIG`, JSON).
+    public var config: JSONValue
 
     public static func fromEnvironment() -> LayerSetup {
         LayerSetup(
             fd: env("JALM_FD").flatMap { Int32($0) } ?? 3,
             dataDir: env("JALM_DATA") ?? ".jalm",
             maxFrameSize: env("JALM_MAX_FRAME").flatMap { Int($0) } ?? 16 * 1024 * 1024,
-            maxInflight: env("JALM_MAX_INFLIGHT").flatMap { Int($0) } ?? 64)
+            maxInflight: env("JALM_MAX_INFLIGHT").flatMap { Int($0) } ?? 64,
+            config: env("JALM_LAYER_CONFIG").flatMap { try? JSONParser.parse($0) } ?? .object([:]))
     }
 
     public static func env(_ name: String) -> String? {

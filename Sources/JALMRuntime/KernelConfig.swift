@@ -28,6 +28,8 @@ public struct KernelConfig: Sendable {
     public var sandbox: SandboxMode = .enforce
     /// The user plugins run as (`name` or `uid:gid`); nil keeps jalmd's own uid, without capabilities.
     public var serviceUser: String?
+    /// The folder of named secrets (one file each); nil means `<data>/secrets`.
+    public var secretsDirectory: String?
     /// Where cgroupfs is mounted (a test points it at an empty folder to see a host without controllers).
     public var cgroupRoot = "/sys/fs/cgroup"
 
@@ -63,7 +65,25 @@ public struct KernelConfig: Sendable {
                 return Int(i)
             }
             switch key {
-            case "data": if let s = try string() { dataDirectory = s; supervisor.dataDirectory = s }
+            case "data":
+                if let s = try string() {
+                    dataDirectory = s
+                    supervisor.dataDirectory = s
+                    if secretsDirectory == nil { supervisor.secrets = .standard(secretsDirectory: s + "/secrets") }
+                }
+            case "secrets_dir":
+                secretsDirectory = try string()
+                supervisor.secrets = .standard(secretsDirectory: secretsDirectory ?? dataDirectory + "/secrets")
+            case "layers":
+                guard case .object(let layers) = value else {
+                    throw RunnerError(.invalidInput, "\(name): layers must map a layer name to its settings", at: at)
+                }
+                for (layer, settings) in layers {
+                    guard case .object = settings else {
+                        throw RunnerError(.invalidInput, "\(name): layers.\(layer) must be a mapping", at: at.appending(layer))
+                    }
+                    supervisor.layerConfig[layer] = settings
+                }
             case "socket": socketPath = try string()
             case "listen": listen = try string()
             case "token": token = try string()

@@ -30,6 +30,15 @@ extension LayerSupervisor {
         env["JALM_DATA"] = settings.dataDirectory
         env["JALM_MAX_FRAME"] = String(settings.maxFrameSize)
         env["JALM_MAX_INFLIGHT"] = String(manifest.maxInflight)
+        if let config = settings.layerConfig[name] {
+            do {
+                env["JALM_LAYER_CONFIG"] = JSONWriter.string(try settings.secrets.resolvingReferences(in: config))
+            } catch {
+                close(fds[0])
+                close(fds[1])
+                return .failure(Failure("cannot configure \(name): \(error.message)"))
+            }
+        }
         var path = executablePath(of: manifest)
         var arguments = manifest.arguments
         var leaf: CgroupLeaf?

@@ -17,9 +17,15 @@ public struct SupervisorSettings: Sendable {
     /// Where bare executable names in manifests are found.
     public var binDirectory: String
     public var dataDirectory: String
+    /// Each layer's settings from `layers.<name>` in jalmd.yml, handed to its processes as JSON in
+    /// `JALM_LAYER_CONFIG` at spawn, with `{secret: NAME}` references replaced by the secret's value.
+    public var layerConfig: [String: JSONValue] = [:]
+    /// Where `{secret: NAME}` references and `{{ secrets.NAME }}` templates are resolved.
+    public var secrets: SecretStore
 
     public init(binDirectory: String, dataDirectory: String) {
         self.binDirectory = binDirectory
         self.dataDirectory = dataDirectory
+        self.secrets = SecretStore.standard(secretsDirectory: dataDirectory + "/secrets")
     }
 }

@@ -40,7 +40,7 @@ final class Daemon: @unchecked Sendable {
     ///   - manifests: layers whose plugin.yml is replaced by this text.
     ///   - pluginDirectories: layers served by the plugin folder at this path (its plugin.yml and files).
     init(fixtures: [String: String] = [:], manifests: [String: String] = [:], pluginDirectories: [String: String] = [:],
-         config: String = "",
+         config: String = "", secrets: [String: String] = [:],
          dataDir: String? = nil, extraCards: [String: String] = [:], waitForHealth: Bool = true) throws {
         let root = Daemon.makeTempDir()
         self.dataDir = dataDir ?? root + "/data"
@@ -89,7 +89,20 @@ final class Daemon: @unchecked Sendable {
             }
             try manifest.write(toFile: shareDir + "/plugins/\(layer)/plugin.yml", atomically: true, encoding: .utf8)
         }
+        try writeSecrets(secrets)
         try start(waitForHealth: waitForHealth)
+    }
+
+    /// Writes each secret as `<data>/secrets/NAME` (folder 0700, files 0600), as an operator would.
+    func writeSecrets(_ secrets: [String: String]) throws {
+        guard !secrets.isEmpty else { return }
+        let dir = dataDir + "/secrets"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        for (name, value) in secrets {
+            try value.write(toFile: dir + "/" + name, atomically: true, encoding: .utf8)
+            chmod(dir + "/" + name, 0o600)
+        }
     }
 
     /// The ops kernel/atoms.csv routes to `layer` (`io-file.read` → `read`).
