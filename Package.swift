@@ -82,7 +82,7 @@ let package = Package(
         .executableTarget(name: "jalm-layer-io-http", dependencies: ["JALMLayerKit"], path: "Sources/Layers/IOHTTP", swiftSettings: settings),
         .executableTarget(name: "jalm-layer-io-db", dependencies: ["JALMLayerKit"], path: "Sources/Layers/IODB", swiftSettings: settings),
         .executableTarget(name: "jalm-layer-io-file", dependencies: ["JALMLayerKit", "CPosix"], path: "Sources/Layers/IOFile", swiftSettings: settings),
-        .executableTarget(name: "jalm-layer-compute-script", dependencies: ["JALMLayerKit"], path: "Sources/Layers/ComputeScript", swiftSettings: settings),
+        .executableTarget(name: "jalm-layer-compute-script", dependencies: ["JALMLayerKit", "CPosix"], path: "Sources/Layers/ComputeScript", swiftSettings: settings),
         .executableTarget(name: "jalm-layer-render-html", dependencies: ["JALMLayerKit"], path: "Sources/Layers/RenderHTML", swiftSettings: settings),
         .executableTarget(name: "jalm-layer-notify-mq", dependencies: ["JALMLayerKit"], path: "Sources/Layers/NotifyMQ", swiftSettings: settings),
         // Fixture plugins for the end-to-end tests: echo, slow, crash-on-start, oversize-frame, no-hello, ...
