@@ -63,9 +63,12 @@ def own_cgroups():
             if c in ("memory", "pids", "cpu") and path != "/":
                 v1[c] = "/sys/fs/cgroup/%s%s" % (c, path)
     if len(v1) == 3:
-        return "v1", v1
+        # The kernel makes <leaf>/runs for this layer: the only part of its cgroups it may write.
+        return "v1", {c: (d + "/runs" if os.path.isdir(d + "/runs") else d) for c, d in v1.items()}
     if v2 and v2 != "/" and os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
-        return "v2", {"": "/sys/fs/cgroup" + v2}
+        # The plugin moved itself (and so its zygotes) into <leaf>/layer; runs go beside it in <leaf>.
+        leaf = v2[:-len("/layer")] if v2.endswith("/layer") else v2
+        return "v2", {"": "/sys/fs/cgroup" + leaf}
     return "none", {}
 
 
