@@ -66,7 +66,19 @@ if [ "$LAYER" = compute-script ]; then
         [ -n "$own" ] && CGDIRS="$CGDIRS /sys/fs/cgroup/$c${own%/}/jalm-strace-$$"
     done
     for d in $CGDIRS; do mkdir -p "$d"; done
-    trap 'for d in $CGDIRS; do rmdir "$d" 2>/dev/null; done; [ -n "${KEEP:-}" ] || rm -rf "$DIR"' EXIT
+    cleanup_cgroups() {  # what is still in them was started by this script's jalmd: kill it by pid, then rmdir
+        for _ in $(seq 1 50); do
+            left=0
+            for d in $CGDIRS; do
+                for p in $(cat "$d"/cgroup.procs "$d"/*/cgroup.procs 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; left=1; done
+                rmdir "$d"/*/ "$d" 2>/dev/null || left=1
+            done
+            [ $left = 0 ] && break
+            sleep 0.1
+        done
+        [ -n "${KEEP:-}" ] || rm -rf "$DIR"
+    }
+    trap cleanup_cgroups EXIT
 fi
 (
     for d in $CGDIRS; do echo "$BASHPID" >"$d/cgroup.procs"; done
