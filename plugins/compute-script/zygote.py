@@ -811,7 +811,11 @@ def main():
             if z.finished:
                 cleanup(*z.finished)
                 z.finished = None
-            z.prepare()
+            try:
+                z.prepare()
+            except OSError as e:  # e.g. the layer's own pids limit reached: the next request tries again
+                print("compute-script zygote: cannot prepare the next run: %s" % e, file=sys.stderr, flush=True)
+                z.warm = None
 
 
 if __name__ == "__main__":
