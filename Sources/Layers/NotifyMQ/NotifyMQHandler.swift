@@ -1,0 +1,31 @@
+import JALMLayerKit
+import JALMWire
+
+/// The notify-mq layer: messages that leave the machine (Redis streams and pub/sub, NATS, webhooks,
+/// email). Every op is `side_effect: external` and carries the kernel's idempotency key to the receiver;
+/// docs/layers.md says, per op, what that guarantees.
+public final class NotifyMQHandler: LayerHandler {
+    public let ops = ["redis.xadd", "redis.publish", "nats.publish"]
+
+    let settings: NotifySettings
+    let io: BlockingIO
+
+    init(settings: NotifySettings) {
+        self.settings = settings
+        self.io = BlockingIO(maxThreads: settings.ioThreads)
+    }
+
+    /// Reads the layer settings; a malformed one stops the plugin at start, naming the key.
+    public convenience init(config: JSONValue) throws {
+        self.init(settings: try NotifySettings.read(config))
+    }
+
+    public func handle(op: String, input: JSONValue, context: CallContext) async throws(CallFailure) -> JSONValue {
+        switch op {
+        case "redis.xadd": return try await redisXAdd(input, context: context)
+        case "redis.publish": return try await redisPublish(input, context: context)
+        case "nats.publish": return try await natsPublish(input, context: context)
+        default: throw CallFailure(.notFound, "unknown op \"\(op)\" in notify-mq", details: ["op": .string(op)])
+        }
+    }
+}
