@@ -79,7 +79,10 @@ let package = Package(
         .executableTarget(name: "jalm-launch", path: "Sources/jalm-launch", linkerSettings: [.linkedLibrary("seccomp")]),
         // What a plugin links: handshake, read loop, op dispatch, cancel, drain.
         .target(name: "JALMLayerKit", dependencies: ["JALMWire", "JALMCore", "CPosix"], swiftSettings: settings),
-        .executableTarget(name: "jalm-layer-io-http", dependencies: ["JALMLayerKit"], path: "Sources/Layers/IOHTTP", swiftSettings: settings),
+        // The network: libcurl (one multi handle per process) behind an SSRF guard, for io-http and notify-mq.
+        .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .target(name: "JALMNet", dependencies: ["CCurl", "JALMWire"], swiftSettings: settings),
+        .executableTarget(name: "jalm-layer-io-http", dependencies: ["JALMLayerKit", "JALMNet"], path: "Sources/Layers/IOHTTP", swiftSettings: settings),
         .executableTarget(name: "jalm-layer-io-db", dependencies: ["JALMLayerKit"], path: "Sources/Layers/IODB", swiftSettings: settings),
         .executableTarget(name: "jalm-layer-io-file", dependencies: ["JALMLayerKit", "CPosix"], path: "Sources/Layers/IOFile", swiftSettings: settings),
         .executableTarget(name: "jalm-layer-compute-script", dependencies: ["JALMLayerKit"], path: "Sources/Layers/ComputeScript", swiftSettings: settings),
@@ -99,6 +102,7 @@ let package = Package(
         .testTarget(name: "JALMCapsuleTests", dependencies: ["JALMCapsule"], swiftSettings: settings),
         .testTarget(name: "JALMStoreTests", dependencies: ["JALMStore"], swiftSettings: settings),
         .testTarget(name: "JALMSandboxTests", dependencies: ["JALMSandbox"], swiftSettings: settings),
+        .testTarget(name: "JALMNetTests", dependencies: ["JALMNet", "JALMWire"], swiftSettings: settings),
         .testTarget(name: "IOFileTests", dependencies: ["jalm-layer-io-file", "JALMLayerKit"], swiftSettings: settings),
         .testTarget(name: "EndToEndTests", dependencies: ["JALMWire", "JALMCapsule", "JALMClient", "JALMStore", "CPosix"], swiftSettings: settings),
     ]
