@@ -5,7 +5,7 @@ import JALMWire
 /// email). Every op is `side_effect: external` and carries the kernel's idempotency key to the receiver;
 /// docs/layers.md says, per op, what that guarantees.
 public final class NotifyMQHandler: LayerHandler {
-    public let ops = ["redis.xadd", "redis.publish", "nats.publish"]
+    public let ops = ["webhook", "email", "redis.xadd", "redis.publish", "nats.publish"]
 
     let settings: NotifySettings
     let io: BlockingIO
@@ -22,6 +22,8 @@ public final class NotifyMQHandler: LayerHandler {
 
     public func handle(op: String, input: JSONValue, context: CallContext) async throws(CallFailure) -> JSONValue {
         switch op {
+        case "webhook": return try await webhook(input, context: context)
+        case "email": return try await email(input, context: context)
         case "redis.xadd": return try await redisXAdd(input, context: context)
         case "redis.publish": return try await redisPublish(input, context: context)
         case "nats.publish": return try await natsPublish(input, context: context)

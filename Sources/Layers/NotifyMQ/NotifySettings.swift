@@ -4,6 +4,8 @@ import JALMWire
 struct NotifySettings: Sendable {
     var redis: [String: RedisServer] = [:]
     var nats: [String: NATSServer] = [:]
+    var smtp: [String: SMTPServer] = [:]
+    var webhook = WebhookSettings()
     /// Threads doing blocking socket I/O at once (Redis, NATS); further calls wait.
     var ioThreads = 16
 
@@ -12,6 +14,8 @@ struct NotifySettings: Sendable {
         var s = NotifySettings()
         s.redis = try r.table("redis") { _, server throws(SettingsError) in try RedisServer.read(server) }
         s.nats = try r.table("nats") { _, server throws(SettingsError) in try NATSServer.read(server) }
+        s.smtp = try r.table("smtp") { _, server throws(SettingsError) in try SMTPServer.read(server) }
+        s.webhook = try WebhookSettings.read(SettingsReader(r.object["webhook"], path: "webhook"), allow: try r.stringList("allow"))
         s.ioThreads = try r.int("io_threads", default: 16, in: 1...48)
         return s
     }

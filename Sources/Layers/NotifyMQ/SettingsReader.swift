@@ -37,6 +37,13 @@ struct SettingsReader {
         return s
     }
 
+    /// A multi-line value (a PEM bundle): line breaks allowed, since it never goes into a header.
+    func text(_ key: String) throws(SettingsError) -> String? {
+        guard let v = object[key], !v.isNull else { return nil }
+        guard let s = v.stringValue else { throw SettingsError(path: child(key), problem: "must be a string") }
+        return s
+    }
+
     func requiredString(_ key: String) throws(SettingsError) -> String {
         guard let s = try string(key), !s.isEmpty else { throw SettingsError(path: child(key), problem: "is required") }
         return s
@@ -54,6 +61,17 @@ struct SettingsReader {
         guard let v = object[key], !v.isNull else { return fallback }
         guard let b = v.boolValue else { throw SettingsError(path: child(key), problem: "must be a boolean") }
         return b
+    }
+
+    func stringList(_ key: String) throws(SettingsError) -> [String] {
+        guard let v = object[key], !v.isNull else { return [] }
+        guard let items = v.arrayValue else { throw SettingsError(path: child(key), problem: "must be a list of strings") }
+        var out: [String] = []
+        for item in items {
+            guard let s = item.stringValue else { throw SettingsError(path: child(key), problem: "must be a list of strings") }
+            out.append(s)
+        }
+        return out
     }
 
     /// Each entry of a `{NAME: {...}}` table, parsed by `make`.

@@ -64,6 +64,15 @@ enum Loopback {
 
     static let helpers = Daemon.repoDir + "/Tests/NotifyMQServers"
 
+    /// The `python3` on PATH: the one `scripts/deps.sh` installs PyPI packages (aiosmtpd) for.
+    static let python: String = {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin"
+        for dir in path.split(separator: ":") where FileManager.default.isExecutableFile(atPath: "\(dir)/python3") {
+            return "\(dir)/python3"
+        }
+        return "/usr/bin/python3"
+    }()
+
     /// Runs a helper to completion and returns its stdout (throws on a non-zero exit, with its stderr).
     @discardableResult
     static func run(_ path: String, _ args: [String], timeout: Double = 20) throws -> String {
@@ -102,7 +111,7 @@ final class BackgroundHelper {
     let output: String
     init(_ args: [String], output: String) throws {
         self.output = output
-        pid = try Daemon.spawn("/usr/bin/python3", args + [output], log: output + ".log")
+        pid = try Daemon.spawn(Loopback.python, args + [output], log: output + ".log")
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
             if Loopback.jsonLines(output).first?["ready"] as? Bool == true { return }

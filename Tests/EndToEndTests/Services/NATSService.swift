@@ -35,7 +35,7 @@ final class NATSService: TestService {
 
     /// A request through the probe (JetStream API); the reply as JSON.
     func request(_ subject: String, _ body: String) throws -> JSONValue {
-        let out = try Loopback.run("/usr/bin/python3", [Loopback.helpers + "/notify_probe.py", "nats-request",
+        let out = try Loopback.run(Loopback.python, [Loopback.helpers + "/notify_probe.py", "nats-request",
                                                         "127.0.0.1", String(port), user, password, subject, body])
         return try JSONParser.parse(Array(out.utf8))
     }

@@ -29,7 +29,7 @@ final class RedisService: TestService {
 
     /// One command through the probe; the reply as JSON.
     func command(_ args: String...) throws -> JSONValue {
-        let out = try Loopback.run("/usr/bin/python3", [Loopback.helpers + "/notify_probe.py", "redis-command",
+        let out = try Loopback.run(Loopback.python, [Loopback.helpers + "/notify_probe.py", "redis-command",
                                                         "127.0.0.1", String(port), password] + args)
         return try JSONParser.parse(Array(out.utf8))
     }
