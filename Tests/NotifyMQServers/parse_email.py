@@ -18,7 +18,9 @@ msg = message_from_string(raw, policy=policy.default)
 parts = []
 for part in (msg.iter_parts() if msg.is_multipart() else [msg]):
     parts.append({"type": part.get_content_type(), "charset": part.get_content_charset(),
-                  "encoding": part.get("Content-Transfer-Encoding"), "content": part.get_content()})
+                  "encoding": part.get("Content-Transfer-Encoding"),
+                  # Parsed from a string, the wire's CRLFs stay in the content; a mail client shows lines.
+                  "content": part.get_content().replace("\r\n", "\n")})
 print(json.dumps({
     "subject": str(msg["Subject"]),
     "from": str(msg["From"]),

@@ -42,7 +42,8 @@ class Handler:
 
 def authenticator(server, session, envelope, mechanism, auth_data):
     ok = auth_data.login.decode() == USER and auth_data.password.decode() == PASSWORD
-    return AuthResult(success=ok)
+    # handled=False: aiosmtpd then answers 535 itself (with the default True it answers nothing).
+    return AuthResult(success=ok, handled=False)
 
 
 context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
