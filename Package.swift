@@ -105,6 +105,7 @@ let package = Package(
         .testTarget(name: "JALMStoreTests", dependencies: ["JALMStore"], swiftSettings: settings),
         .testTarget(name: "JALMSandboxTests", dependencies: ["JALMSandbox"], swiftSettings: settings),
         .testTarget(name: "JALMNetTests", dependencies: ["JALMNet", "JALMWire"], swiftSettings: settings),
+        .testTarget(name: "NotifyMQTests", dependencies: ["jalm-layer-notify-mq", "JALMLayerKit", "JALMWire"], swiftSettings: settings),
         .testTarget(name: "IOFileTests", dependencies: ["jalm-layer-io-file", "JALMLayerKit"], swiftSettings: settings),
         .testTarget(name: "EndToEndTests", dependencies: ["JALMWire", "JALMCapsule", "JALMClient", "JALMStore", "CPosix"], swiftSettings: settings),
     ]
