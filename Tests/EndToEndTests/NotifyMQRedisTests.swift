@@ -66,22 +66,29 @@ import Testing
         #expect(evals.contains("cmdstat_eval:calls=2"), "\(evals)")
     }
 
-    @Test func theGuardCanBeTurnedOffAndThenARetryAddsTwice() throws {
+    /// The replay case: jalmd is killed (-9) while an XADD is in flight at a stalled server; the server then
+    /// runs it. The restarted jalmd re-runs the step (the card says idempotent) with the same key, and the
+    /// guard answers the first entry instead of adding a second.
+    @Test func aStepReRunAfterAKernelCrashAddsOnce() throws {
         guard let (redis, daemon) = try Self.start() else { return }
         defer { redis.stop() }
         kill(redis.pid, SIGSTOP)
-        let pid = redis.pid
-        let resume = Thread { usleep(900_000); kill(pid, SIGCONT) }
-        resume.start()
-        let view = try daemon.run(Self.step(
-            "redis.xadd", ["server": "main", "stream": "unguarded", "fields": ["n": "1"], "dedupe": false],
-            ["timeout": "600ms", "retry": ["max": 1, "base": "50ms", "jitter": 0]]))
+        let (status, accepted) = try daemon.request("POST", "/exec", json: Self.step(
+            "redis.xadd", ["server": "main", "stream": "replayed", "fields": ["n": "1"]]))
+        #expect(status == 202, "\(accepted)")
+        let id = try #require(accepted["execution_id"]?.stringValue)
+        #expect(try daemon.waitUntil(10) { try daemon.request("GET", "/exec/\(id)").1["steps"]?[0]?["state"] == "dispatched" })
+        usleep(200_000)   // the plugin has written its pipelined command into the stalled server's socket
+        daemon.kill9()
         kill(redis.pid, SIGCONT)
-        #expect(view["state"] == "completed", "\(view)")
-        // Both entries carry the same key: what a consumer deduplicates on when the guard is off.
-        let entries = try redis.command("XRANGE", "unguarded", "-", "+")
-        #expect(entries.arrayValue?.count == 2)
-        #expect(entries[0]?[1]?[3] == entries[1]?[1]?[3])
+        #expect(daemon.waitUntil(5) { (try? redis.command("XLEN", "replayed")) == 1 })
+        try daemon.start()
+        #expect(try daemon.waitUntil(15) { try daemon.request("GET", "/exec/\(id)").1["state"] == "completed" })
+        let view = try daemon.request("GET", "/exec/\(id)").1
+        #expect(view["outputs"]?["n"]?["deduplicated"] == true, "\(view)")
+        #expect(try redis.command("XLEN", "replayed") == 1)
+        let entries = try redis.command("XRANGE", "replayed", "-", "+")
+        #expect(entries[0]?[0] == view["outputs"]?["n"]?["id"])
     }
 
     @Test func publishReachesASubscriberAsAnEnvelopeWithTheKey() throws {

@@ -5,17 +5,19 @@ extension NotifyMQHandler {
     /// The field of every stream entry that carries the step's idempotency key.
     static let idempotencyField = "jalm_idempotency_key"
 
-    /// `XADD` one entry: the input's fields plus `jalm_idempotency_key`. With the guard on (the default), a
-    /// retry with the same key within `dedupe_ttl_s` adds nothing and answers the first entry's ID.
+    /// `XADD` one entry: the input's fields plus `jalm_idempotency_key`. With an idempotency key (every
+    /// kernel call has one), entry and marker go in one script: a retry or a re-run after a crash with the
+    /// same key within `dedupe_ttl_s` adds nothing and answers the first entry's ID. That is what lets the
+    /// card say `idempotent: true`, so there is no switch to turn the guard off.
     func redisXAdd(_ raw: JSONValue, context: CallContext) async throws(CallFailure) -> JSONValue {
-        let input = try NotifyInput(op: "redis.xadd", raw, allowed: ["server", "stream", "fields", "maxlen", "dedupe"])
+        let input = try NotifyInput(op: "redis.xadd", raw, allowed: ["server", "stream", "fields", "maxlen"])
         let (name, server) = try input.server("server", in: settings.redis, kind: "redis")
         let stream = try input.string("stream", maxBytes: 1024)
         if stream.isEmpty { throw input.invalid("stream", "must not be empty") }
         let fields = try Self.streamFields(input)
         let maxlen = try input.int("maxlen", default: nil, in: 1...Int(Int32.max))
         let key = context.idempotencyKey
-        let guarded = try input.bool("dedupe", default: true) && key != nil
+        let guarded = key != nil
         var entry = fields
         if let key { entry.append((Self.idempotencyField, key)) }
         let flat = entry.flatMap { [Array($0.0.utf8), Array($0.1.utf8)] }
@@ -37,10 +39,10 @@ extension NotifyMQHandler {
     }
 
     /// `PUBLISH` one message. By default the message is an envelope `{"jalm_idempotency_key": K, "data": M}`
-    /// so subscribers can deduplicate; `envelope: false` sends `message` as it is. With the guard on, a
-    /// retry with the same key within `dedupe_ttl_s` publishes nothing and answers the first receiver count.
+    /// so subscribers can deduplicate; `envelope: false` sends `message` as it is. As for XADD, a retry with
+    /// the same key within `dedupe_ttl_s` publishes nothing and answers the first receiver count.
     func redisPublish(_ raw: JSONValue, context: CallContext) async throws(CallFailure) -> JSONValue {
-        let input = try NotifyInput(op: "redis.publish", raw, allowed: ["server", "channel", "message", "envelope", "dedupe"])
+        let input = try NotifyInput(op: "redis.publish", raw, allowed: ["server", "channel", "message", "envelope"])
         let (name, server) = try input.server("server", in: settings.redis, kind: "redis")
         let channel = try input.string("channel", maxBytes: 1024)
         if channel.isEmpty { throw input.invalid("channel", "must not be empty") }
@@ -53,7 +55,7 @@ extension NotifyMQHandler {
         } else {
             payload = message.stringValue ?? JSONWriter.string(message, sortedKeys: true)
         }
-        let guarded = try input.bool("dedupe", default: true) && key != nil
+        let guarded = key != nil
         let args: [[UInt8]]
         if guarded, let key {
             let marker = RedisScripts.markerKey(prefix: server.keyPrefix, kind: "publish", target: channel, idempotencyKey: key)
