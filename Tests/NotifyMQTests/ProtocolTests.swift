@@ -52,6 +52,13 @@ struct ProtocolTests {
         #expect(frame == "HPUB s \(block.utf8.count) \(block.utf8.count + 2)\r\n\(block)hi\r\n")
     }
 
+    @Test func natsErrorsMapToCodes() {
+        #expect(NATSReplies.failure("Maximum Payload Violation", label: "n").code == .resourceExhausted)
+        let auth = NATSReplies.failure("Authorization Violation", label: "n")
+        #expect(auth.code == .upstreamError && !auth.retryable)
+        #expect(NATSReplies.failure("Slow Consumer", label: "n").retryable)
+    }
+
     @Test func theGuardScriptsMarkerKeyHashTagsTheStream() {
         #expect(RedisScripts.markerKey(prefix: "jalm:idempotency:", kind: "xadd", target: "orders", idempotencyKey: "e/s/1")
                 == "jalm:idempotency:xadd:{orders}:e/s/1")
