@@ -60,14 +60,9 @@ import Testing
         defer { nats.stop() }
         let sub = try nats.subscribe("events.>")
         defer { sub.stop() }
-        kill(nats.pid, SIGSTOP)
-        let pid = nats.pid
-        let resume = Thread { usleep(900_000); kill(pid, SIGCONT) }
-        resume.start()
-        let view = try daemon.run(Self.step(
+        let view = try NotifyMQRedisTests.runStalled(daemon, Self.step(
             ["server": "main", "subject": "events.retried", "message": "once", "jetstream": true],
-            ["timeout": "600ms", "retry": ["max": 1, "base": "50ms", "jitter": 0]]))
-        kill(nats.pid, SIGCONT)
+            ["timeout": "1s", "retry": ["max": 1, "base": "50ms", "jitter": 0]]), server: nats.pid)
         #expect(view["state"] == "completed", "\(view)")
         #expect(view["steps"]?[0]?["attempts"] == 2, "\(view)")
         #expect(try nats.eventsCount() == 1)

@@ -28,6 +28,21 @@ import Testing
         return ["intent": .string("notify-mq test \(op)"), "steps": [.object(s)]]
     }
 
+    /// Runs `capsule` against a server stopped with SIGSTOP, resumes the server once the kernel has
+    /// dispatched the second attempt (the first has timed out with its command written), and returns the
+    /// finished execution. Driven by the journal, not by a timer, so a slow machine cannot reorder it.
+    static func runStalled(_ daemon: Daemon, _ capsule: JSONValue, server pid: pid_t) throws -> JSONValue {
+        kill(pid, SIGSTOP)
+        defer { kill(pid, SIGCONT) }
+        let (status, accepted) = try daemon.request("POST", "/exec", json: capsule)
+        guard status == 202, let id = accepted["execution_id"]?.stringValue else { throw DaemonError("not accepted: \(accepted)") }
+        let view = { try daemon.request("GET", "/exec/\(id)").1 }
+        #expect(try daemon.waitUntil(15) { (try view()["steps"]?[0]?["runs"]?.arrayValue?.count ?? 0) >= 2 })
+        kill(pid, SIGCONT)
+        #expect(try daemon.waitUntil(15) { ["completed", "failed"].contains(try view()["state"]?.stringValue ?? "") })
+        return try view()
+    }
+
     @Test func xaddStoresTheFieldsAndTheIdempotencyKey() throws {
         guard let (redis, daemon) = try Self.start() else { return }
         defer { redis.stop() }
@@ -50,14 +65,9 @@ import Testing
     @Test func aRetryWhileTheServerStalledAddsOnce() throws {
         guard let (redis, daemon) = try Self.start() else { return }
         defer { redis.stop() }
-        kill(redis.pid, SIGSTOP)
-        let pid = redis.pid
-        let resume = Thread { usleep(900_000); kill(pid, SIGCONT) }
-        resume.start()
-        let view = try daemon.run(Self.step(
+        let view = try Self.runStalled(daemon, Self.step(
             "redis.xadd", ["server": "main", "stream": "retried", "fields": ["n": "1"]],
-            ["timeout": "600ms", "retry": ["max": 1, "base": "50ms", "jitter": 0]]))
-        kill(redis.pid, SIGCONT)
+            ["timeout": "1s", "retry": ["max": 1, "base": "50ms", "jitter": 0]]), server: redis.pid)
         #expect(view["state"] == "completed", "\(view)")
         #expect(view["steps"]?[0]?["attempts"] == 2, "\(view)")
         #expect(view["steps"]?[0]?["runs"]?[0]?["error"]?["code"] == "timeout", "\(view)")
@@ -104,6 +114,21 @@ import Testing
         let payload = try JSONParser.parse(Array((sub.messages.first?["payload"] as? String ?? "").utf8))
         #expect(payload == ["data": ["level": "warn", "text": "disk 91%"],
                             "jalm_idempotency_key": .string("\(view["id"]?.stringValue ?? "")/n/1")])
+    }
+
+    @Test func aRetriedPublishWhileTheServerStalledReachesTheSubscriberOnce() throws {
+        guard let (redis, daemon) = try Self.start() else { return }
+        defer { redis.stop() }
+        let sub = try redis.subscribe("once")
+        defer { sub.stop() }
+        let view = try Self.runStalled(daemon, Self.step(
+            "redis.publish", ["server": "main", "channel": "once", "message": "hello"],
+            ["timeout": "1s", "retry": ["max": 1, "base": "50ms", "jitter": 0]]), server: redis.pid)
+        #expect(view["state"] == "completed", "\(view)")
+        #expect(view["steps"]?[0]?["attempts"] == 2, "\(view)")
+        #expect(daemon.waitUntil(3) { sub.messages.count >= 1 })
+        usleep(300_000)
+        #expect(sub.messages.count == 1)
     }
 
     @Test func publishWithoutEnvelopeSendsTheMessageAsItIs() throws {
