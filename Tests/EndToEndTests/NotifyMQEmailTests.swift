@@ -104,6 +104,17 @@ import Testing
         #expect(smtp.messages.isEmpty)
     }
 
+    @Test func recipientsAreLimitedToOneHundred() throws {
+        guard let (smtp, daemon) = try Self.start() else { return }
+        defer { smtp.stop() }
+        let to: (Int) -> JSONValue = { n in .array((0..<n).map { .string("r\($0)@example.test") }) }
+        let ok = try daemon.run(Self.step(["server": "mail", "to": to(60), "bcc": to(40), "subject": "x", "text": "x"]))
+        #expect(ok["outputs"]?["n"]?["recipients"] == 100, "\(ok)")
+        let over = try daemon.run(Self.step(["server": "mail", "to": to(60), "bcc": to(41), "subject": "x", "text": "x"]))
+        #expect(over["steps"]?[0]?["error"]?["code"] == "resource_exhausted", "\(over)")
+        #expect(smtp.messages.count == 1)
+    }
+
     @Test func aServerThatIsDownIsARetryableUpstreamError() throws {
         guard let (smtp, daemon) = try Self.start() else { return }
         smtp.stop()

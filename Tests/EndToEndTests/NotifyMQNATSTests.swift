@@ -105,6 +105,20 @@ import Testing
         #expect(sub.messages.isEmpty)
     }
 
+    /// The limit is the server's (`max_payload`, 1 MiB by default), counted over headers and payload: a
+    /// payload that leaves room for the headers passes, 1 MiB + 1 byte is refused.
+    @Test func aMessageOverTheServersMaxPayloadIsResourceExhausted() throws {
+        guard let (nats, daemon) = try Self.start() else { return }
+        defer { nats.stop() }
+        let atLimit = String(repeating: "x", count: 1_048_576)
+        let ok = try daemon.run(Self.step(["server": "main", "subject": "events.big",
+                                           "message": .string(String(atLimit.dropFirst(256)))]))
+        #expect(ok["state"] == "completed", "\(ok["error"] ?? .null)")
+        let over = try daemon.run(Self.step(["server": "main", "subject": "events.big", "message": .string(atLimit + "x")]))
+        #expect(over["steps"]?[0]?["error"]?["code"] == "resource_exhausted", "\(over["error"] ?? .null)")
+        #expect(over["steps"]?[0]?["error"]?["details"]?["reason"] == "max_payload", "\(over["error"] ?? .null)")
+    }
+
     @Test func aServerThatIsDownIsARetryableUpstreamError() throws {
         guard let (nats, daemon) = try Self.start() else { return }
         nats.stop()
