@@ -26,6 +26,7 @@ public enum APIServers {
             onServerRunning: { _ in
                 chmod(socketPath, 0o660)
                 logger.notice("control socket listening", metadata: ["api.socket": "\(socketPath)"])
+                kernel.systemd?.listenerUp()
             },
             logger: logger)]
         if let listen = config.listen {
@@ -41,9 +42,13 @@ public enum APIServers {
             services.append(Application(
                 router: Routes.router(kernel: kernel, token: token), server: http1,
                 configuration: .init(address: .hostname(host, port: port), serverName: "jalmd"),
-                onServerRunning: { _ in logger.notice("HTTP listening", metadata: ["api.listen": "\(listen)"]) },
+                onServerRunning: { _ in
+                    logger.notice("HTTP listening", metadata: ["api.listen": "\(listen)"])
+                    kernel.systemd?.listenerUp()
+                },
                 logger: logger))
         }
+        kernel.systemd?.expectListeners(services.count)
         return services
     }
 }

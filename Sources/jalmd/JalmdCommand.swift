@@ -54,7 +54,11 @@ struct JalmdCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        ReloadSignal.ignore()
         let env = ProcessInfo.processInfo.environment
+        // Read once, then removed: no plugin or launcher may speak to systemd for jalmd (sd_notify(3)).
+        let notifier = SystemdNotifier(environment: env)
+        for key in SystemdNotifier.environmentKeys { unsetenv(key) }
         let level = (logLevel ?? env["JALM_LOG_LEVEL"]).flatMap(Logger.Level.init(rawValue:)) ?? .info
         LoggingSystem.bootstrap { label in
             var h = StreamLogHandler.standardError(label: label)
@@ -71,8 +75,14 @@ struct JalmdCommand: AsyncParsableCommand {
         }
         do {
             try Setup.lockDataDirectory(kernelConfig.dataDirectory)
-            let kernel = try Kernel(config: kernelConfig, logger: logger)
+            let systemd = notifier.map { SystemdLink(notifier: $0, logger: logger) }
+            let kernel = try Kernel(config: kernelConfig, logger: logger, systemd: systemd)
             let servers = try APIServers.make(kernel: kernel, logger: logger)
+            let flags = self
+            let reloads = ReloadSignal.install(kernel: kernel, logger: logger) {
+                try Setup.resolve(flags: flags, env: env)
+            }
+            defer { reloads.cancel() }
             let group = ServiceGroup(
                 services: servers + [kernel], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             try await group.run()
