@@ -14,7 +14,8 @@ submit_sleep() {
         -d "{\"intent\":\"nap\",\"steps\":[{\"id\":\"nap\",\"layer\":\"io-file\",\"op\":\"sys.sleep\",\"input\":{\"ms\":$1}}]}" \
         http://jalm/exec | sed -n 's/.*"execution_id" *: *"\([^"]*\)".*/\1/p'
 }
-exec_state() { api client "http://jalm/exec/$1" | sed -n 's/^{*"\{0,1\}.*"state" *: *"\([a-z_]*\)".*/\1/p' | head -1; }
+# The execution's own state: the first "state" key (keys are sorted: it precedes "steps").
+exec_state() { api client "http://jalm/exec/$1" | grep -o '"state" *: *"[a-z_]*"' | head -1 | sed 's/.*"\([a-z_]*\)"$/\1/'; }
 wait_state() {  # ID STATE SECONDS
     for _ in $(seq $(( $3 * 5 ))); do [ "$(exec_state "$1")" = "$2" ] && return 0; sleep 0.2; done
     return 1
@@ -108,7 +109,7 @@ check_reload() {
     # An upgrade by reload: io-http goes back to its real plugin (manifest changed → live swap), and a
     # restart-only key changes (logged, not applied).
     cp "$RUN/io-http.plugin.yml" "$ROOT/usr/share/jalm/plugins/io-http/plugin.yml"
-    C sh -c 'echo "hello_timeout: 9s" >> /etc/jalm/jalmd.yml'
+    C sed -i 's/^hello_timeout: .*/hello_timeout: 9s/' /etc/jalm/jalmd.yml
     C systemctl reload jalmd.service
     sleep 1
     local http_after; http_after=$(api client http://jalm/layers/io-http | grep -o '"pid" *: *[0-9]*' | head -1)

@@ -13,6 +13,8 @@ BIN="${JALM_BIN_DIR:-$REPO/.build/debug}"
 [ "${1:-}" = "--bin-dir" ] && BIN="$2"
 CACHE="${JALM_TEST_CACHE:-$REPO/.build}"
 BASE="$CACHE/nspawn-root"
+# procps: /bin/kill for ExecReload=; curl: the client checks. A change of this list makes a new root.
+PACKAGES=systemd,systemd-sysv,dbus,libsqlite3-0,libseccomp2,curl,procps
 MIRROR="${JALM_DEBIAN_MIRROR:-}"
 T0=$(date +%s.%N)
 FAILED=0
@@ -36,16 +38,16 @@ if [ -z "$MIRROR" ]; then
         | grep -v security | head -1 | awk '{ print ($1 == "deb") ? $2 : $2 }')
     MIRROR=${MIRROR:-http://deb.debian.org/debian}
 fi
-if [ ! -e "$BASE/.jalm-complete" ]; then
+if [ "$(cat "$BASE/.jalm-complete" 2>/dev/null)" != "$PACKAGES" ]; then
     say "debootstrap bookworm from $MIRROR into $BASE (once; reused by later runs)"
     rm -rf "$BASE.tmp"
     mkdir -p "$CACHE"
-    if ! debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,libsqlite3-0,libseccomp2,curl \
+    if ! debootstrap --variant=minbase --include="$PACKAGES" \
             bookworm "$BASE.tmp" "$MIRROR" > "$CACHE/debootstrap.log" 2>&1; then
         tail -5 "$CACHE/debootstrap.log"
         skip_all "debootstrap failed (no network to $MIRROR?); log: $CACHE/debootstrap.log"
     fi
-    touch "$BASE.tmp/.jalm-complete"
+    echo "$PACKAGES" > "$BASE.tmp/.jalm-complete"
     rm -rf "$BASE"
     mv "$BASE.tmp" "$BASE"
 fi

@@ -31,7 +31,6 @@ extension Kernel {
         let began = reloadState.withLock { s -> KernelConfig? in
             guard !s.busy else { return nil }
             s.busy = true
-            if s.layerFiles.isEmpty { s.layerFiles = layerFiles(config) }
             return s.applied
         }
         guard let old = began else {
@@ -41,7 +40,7 @@ extension Kernel {
         systemd?.setPhase(.reloading)
         systemd?.send(kernel: self)
         report.needsRestart = Self.restartOnlyChanges(from: old, to: new)
-        let files = layerFiles(new)
+        let files = Self.layerFiles(new, layers: Array(layers.keys))
         let oldFiles = reloadState.withLock { $0.layerFiles }
         for name in layers.keys.sorted() {
             var why: [String] = []
@@ -94,12 +93,12 @@ extension Kernel {
     }
 
     /// Each layer's manifest and policy texts (with the shared syscall groups): a change means a swap.
-    func layerFiles(_ c: KernelConfig) -> [String: String] {
+    static func layerFiles(_ c: KernelConfig, layers: [String]) -> [String: String] {
         let fm = FileManager.default
         func text(_ path: String) -> String { fm.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) } ?? "" }
         let groups = text(c.shareDirectory + "/sandbox/groups.yml")
         var out: [String: String] = [:]
-        for name in layers.keys {
+        for name in layers {
             let manifest = text(c.shareDirectory + "/plugins/\(name)/plugin.yml")
             out[name] = manifest + "\u{0}" + text(c.shareDirectory + "/sandbox/\(name).yml") + "\u{0}" + groups
         }

@@ -31,7 +31,6 @@ public final class Kernel: Service, Sendable {
         self.config = config
         self.logger = logger
         self.systemd = systemd
-        self.reloadState = Mutex(ReloadState(applied: config))
         let fm = FileManager.default
         let sandbox = try SandboxSetup(config: config, logger: logger)
         // Landlock can only grant a path that exists: make the layers' read-write folders before any launch,
@@ -67,6 +66,8 @@ public final class Kernel: Service, Sendable {
             }
         }
         self.layers = layers
+        // What a reload compares against: the files as they were when these generations were made.
+        self.reloadState = Mutex(ReloadState(applied: config, layerFiles: Self.layerFiles(config, layers: Array(layers.keys))))
         self.engine = Engine(store: store, catalog: catalog, layers: layers, settings: config.engine, logger: logger)
     }
 

@@ -60,10 +60,15 @@ struct JalmdCommand: AsyncParsableCommand {
         let notifier = SystemdNotifier(environment: env)
         for key in SystemdNotifier.environmentKeys { unsetenv(key) }
         let level = (logLevel ?? env["JALM_LOG_LEVEL"]).flatMap(Logger.Level.init(rawValue:)) ?? .info
-        LoggingSystem.bootstrap { label in
-            var h = StreamLogHandler.standardError(label: label)
-            h.logLevel = level
-            return h
+        // Under systemd, stderr is the journal: send it structured fields instead of lines.
+        if JournalLogHandler.stderrIsJournal(env), let journal = JournalLogHandler.openSocket() {
+            LoggingSystem.bootstrap { label in JournalLogHandler(label: label, fd: journal, logLevel: level) }
+        } else {
+            LoggingSystem.bootstrap { label in
+                var h = StreamLogHandler.standardError(label: label)
+                h.logLevel = level
+                return h
+            }
         }
         let logger = Logger(label: "jalmd")
         let kernelConfig: KernelConfig
