@@ -52,7 +52,7 @@ uninstall() {
     if live && [ -d /run/systemd/system ]; then
         systemctl disable --now jalmd.service jalmd.socket 2>/dev/null || true
     elif ! live; then
-        systemctl --root="$ROOT" disable jalmd.service >/dev/null 2>&1 || true
+        systemctl --root="$ROOT" disable jalmd.socket jalmd.service >/dev/null 2>&1 || true
     fi
     rm -rf "$ROOT/usr/lib/jalm" "$ROOT$SHARE" "$ROOT/usr/share/doc/jalm"
     rm -f "$ROOT/usr/bin/jalm" "$ROOT$UNITS/jalmd.service" "$ROOT$UNITS/jalmd.socket" \
@@ -91,6 +91,7 @@ install_files() {
     mkdir -p "$ROOT$SHARE"
     cp -R kernel plugins sandbox "$ROOT$SHARE/"
     install -D -m 0644 systemd/jalmd.service "$ROOT$UNITS/jalmd.service"
+    install -D -m 0644 systemd/jalmd.socket "$ROOT$UNITS/jalmd.socket"
     install -D -m 0644 systemd/sysusers.d/jalm.conf "$ROOT/usr/lib/sysusers.d/jalm.conf"
     install -D -m 0644 systemd/tmpfiles.d/jalm.conf "$ROOT/usr/lib/tmpfiles.d/jalm.conf"
     install -D -m 0644 docs/operations.md "$ROOT/usr/share/doc/jalm/operations.md"
@@ -114,15 +115,17 @@ install_files() {
 
 activate() {
     if ! live; then
-        systemctl --root="$ROOT" enable jalmd.service >/dev/null 2>&1
-        say "installed into $ROOT and enabled jalmd.service there"
+        systemctl --root="$ROOT" enable jalmd.socket jalmd.service >/dev/null 2>&1
+        say "installed into $ROOT and enabled jalmd.socket and jalmd.service there"
         return
     fi
     systemd-tmpfiles --create jalm.conf
     systemctl daemon-reload
-    systemctl enable jalmd.service >/dev/null 2>&1
+    systemctl enable jalmd.socket jalmd.service >/dev/null 2>&1
     if [ "$START" = 1 ]; then
-        # restart, not start: an upgrade must run the new binaries. jalmd drains before it stops.
+        # restart, not start: an upgrade must run the new binaries. jalmd drains before it stops; the
+        # socket stays, so clients wait meanwhile instead of being refused.
+        systemctl start jalmd.socket
         systemctl restart jalmd.service
         say "jalmd is $(systemctl is-active jalmd.service): $(systemctl show -p StatusText --value jalmd.service)"
     else

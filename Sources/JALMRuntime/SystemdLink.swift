@@ -62,7 +62,8 @@ public final class SystemdLink: Sendable {
             logger.warning("sd_notify failed", metadata: ["systemd.socket": "\(notifier.address)", "systemd.errno": "\(e)"])
         }
         if lines.contains("READY=1") {
-            logger.notice("told systemd: ready", metadata: ["systemd.status": "\(lines.last ?? "")"])
+            let status = lines.first { $0.hasPrefix("STATUS=") }.map { String($0.dropFirst(7)) } ?? ""
+            logger.notice("told systemd: ready", metadata: ["systemd.status": "\(status)"])
         }
     }
 }

@@ -58,6 +58,7 @@ struct JalmdCommand: AsyncParsableCommand {
         let env = ProcessInfo.processInfo.environment
         // Read once, then removed: no plugin or launcher may speak to systemd for jalmd (sd_notify(3)).
         let notifier = SystemdNotifier(environment: env)
+        let activated = SocketActivation.controlSocket(environment: env)
         for key in SystemdNotifier.environmentKeys { unsetenv(key) }
         let level = (logLevel ?? env["JALM_LOG_LEVEL"]).flatMap(Logger.Level.init(rawValue:)) ?? .info
         // Under systemd, stderr is the journal: send it structured fields instead of lines.
@@ -82,7 +83,7 @@ struct JalmdCommand: AsyncParsableCommand {
             try Setup.lockDataDirectory(kernelConfig.dataDirectory)
             let systemd = notifier.map { SystemdLink(notifier: $0, logger: logger) }
             let kernel = try Kernel(config: kernelConfig, logger: logger, systemd: systemd)
-            let servers = try APIServers.make(kernel: kernel, logger: logger)
+            let servers = try APIServers.make(kernel: kernel, logger: logger, activatedSocket: activated)
             let flags = self
             let reloads = ReloadSignal.install(kernel: kernel, logger: logger) {
                 try Setup.resolve(flags: flags, env: env)
