@@ -164,6 +164,22 @@ check_journal_fields() {
     else fail "no structured LAYER_NAME field in the journal ($n lines)"; fi
 }
 
+check_uninstall() {
+    # make uninstall, into the same root: program files and units go, config and state stay (no --purge).
+    scripts/install.sh --uninstall --root "$ROOT" | sed 's/^/  /'
+    local left=""
+    for f in /usr/lib/jalm/bin/jalmd /usr/bin/jalm /usr/share/jalm /usr/lib/systemd/system/jalmd.service \
+             /usr/lib/systemd/system/jalmd.socket /usr/lib/sysusers.d/jalm.conf; do
+        [ -e "$ROOT$f" ] || [ -L "$ROOT$f" ] && left="$left $f"
+    done
+    if [ -z "$left" ] && [ -e "$ROOT/etc/jalm/jalmd.yml" ] && [ -e "$ROOT/var/lib/jalm/journal.sqlite" ]; then
+        pass "uninstall removed the program and units, kept /etc/jalm/jalmd.yml and /var/lib/jalm"
+    else fail "uninstall left:$left (or removed the config or the journal)"; fi
+    scripts/install.sh --uninstall --purge --root "$ROOT" >/dev/null
+    [ ! -e "$ROOT/etc/jalm" ] && [ ! -e "$ROOT/var/lib/jalm" ] && pass "uninstall --purge removed /etc/jalm and /var/lib/jalm" \
+        || fail "purge left /etc/jalm or /var/lib/jalm"
+}
+
 run_checks() {
     # A client service's user in group jalm, and one outside it.
     C useradd --system --no-create-home --groups jalm client
@@ -185,4 +201,6 @@ run_checks() {
     check_watchdog
     check_reload
     check_stop_drains
+    C systemctl stop jalmd.socket
+    check_uninstall
 }
