@@ -68,7 +68,8 @@ public final class Kernel: Service, Sendable {
         self.layers = layers
         // What a reload compares against: the files as they were when these generations were made.
         self.reloadState = Mutex(ReloadState(applied: config, layerFiles: Self.layerFiles(config, layers: Array(layers.keys))))
-        self.engine = Engine(store: store, catalog: catalog, layers: layers, settings: config.engine, logger: logger)
+        self.engine = Engine(store: store, catalog: catalog, layers: layers, settings: config.engine, logger: logger,
+                             secrets: config.supervisor.secrets)
     }
 
     /// Starts every layer and waits (up to the hello timeout) until each has greeted, then resumes the journal.
