@@ -26,6 +26,9 @@ struct JalmdCommand: AsyncParsableCommand {
               jalmd --data /srv/jalm --listen none   # control socket only
               JALM_TOKEN=s3cret jalmd --listen 0.0.0.0:8888
             SIGTERM or SIGINT drains: no new executions, running ones finish (bounded by drain_timeout).
+            SIGHUP re-reads the config: changed layer settings, manifests and policies are swapped in live;
+            other changed keys are logged as needing a restart. Under systemd (Type=notify) it reports
+            readiness, status and watchdog pings, and takes the control socket from jalmd.socket.
             """,
         version: jalmVersion)
 
