@@ -54,6 +54,11 @@ SOCK=$DIR/data/jalmd.sock
 mkdir -p "$DIR/data"
 # Unconfined (no launcher): the trace shows what the plugin itself needs, which is what the policy allows.
 echo "sandbox: off" >"$DIR/trace.yml"
+if [ "$LAYER" = notify-mq ]; then
+    . scripts/strace-notify-mq.sh
+    notify_mq_setup "$DIR"
+    trap 'notify_mq_stop; [ -n "${KEEP:-}" ] || rm -rf "$DIR"' EXIT
+fi
 
 # -ff -o gives one file per pid: trace.PID. -qq hides attach/exit noise; -e trace=all is the default
 # made explicit (every syscall, not a class of them).
@@ -117,6 +122,7 @@ if [ "$LAYER" = io-file ]; then
           $(step mv move '{"from": "t/a.txt", "to": "t/sub/b.txt"}'),
           $(step d delete '{"path": "t", "recursive": true}')]"
 fi
+if [ "$LAYER" = notify-mq ]; then notify_mq_run; fi
 
 if [ "$LAYER" = compute-script ]; then
     # Real runs: python3 (plain, main(input), a file in its temp folder), sh, node when present, and
