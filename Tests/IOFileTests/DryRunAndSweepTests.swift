@@ -87,7 +87,7 @@ import Testing
 }
 
 /// The confinement rests on one function: no other source file of the layer may call openat2 or open(2)
-/// a capsule's path, so a new op cannot bypass RESOLVE_BENEATH by accident.
+/// a capsule's path, and no fstatat may follow a symlink, so a new op cannot bypass RESOLVE_BENEATH by accident.
 @Suite struct SingleOpenerTests {
     @Test func onlyTheConfinementFileCallsOpenat2() throws {
         let dir = String(#filePath).split(separator: "/").dropLast(3).joined(separator: "/")
@@ -102,6 +102,11 @@ import Testing
             let text = String(decoding: fixture.readRaw(sources + "/" + name) ?? [], as: UTF8.self)
             checked += 1
             let opens = ["jalm_openat2(", " open(", "openat(", "fopen(", "Glibc.open("]
+            // Every other lookup by name must not follow a symlink: only openat2 may resolve one.
+            for line in text.split(separator: "\n") where line.contains("fstatat(") && !line.contains("///") {
+                #expect(line.contains("AT_SYMLINK_NOFOLLOW") || line.contains("jalm_at_empty_path()"),
+                        "\(name): \(line)")
+            }
             for call in opens where text.contains(call) {
                 #expect(name == "IOFileHandler+Confinement.swift" && call == "jalm_openat2(" || name == "IOFileHandler.swift" && call == " open(",
                         "\(name) calls \(call)")

@@ -50,7 +50,8 @@ extension IOFileHandler {
         }
         defer { close(parent) }
         var st = stat()
-        if fstatat(parent, path.name, &st, 0) == 0 && EntryType(mode: st.st_mode) == .dir {
+        // AT_SYMLINK_NOFOLLOW: a symlink there is replaced by the write, and is never followed outside the root.
+        if fstatat(parent, path.name, &st, AT_SYMLINK_NOFOLLOW) == 0 && EntryType(mode: st.st_mode) == .dir {
             throw Errno.failure(EISDIR, action, path.text)
         }
     }

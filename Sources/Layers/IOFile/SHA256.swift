@@ -28,12 +28,24 @@ struct SHA256 {
 
     mutating func update<C: Collection>(_ bytes: C) where C.Element == UInt8 {
         length &+= UInt64(bytes.count)
+        let done: Void? = bytes.withContiguousStorageIfAvailable { buffer in
+            var i = 0
+            while i < buffer.count {
+                if block.isEmpty && buffer.count - i >= 64 {
+                    compress(buffer, at: i)  // whole blocks straight from the input, no copy
+                    i += 64
+                    continue
+                }
+                let take = min(64 - block.count, buffer.count - i)
+                block.append(contentsOf: buffer[i..<(i + take)])
+                i += take
+                if block.count == 64 { compressBlock() }
+            }
+        }
+        guard done == nil else { return }
         for byte in bytes {
             block.append(byte)
-            if block.count == 64 {
-                compress()
-                block.removeAll(keepingCapacity: true)
-            }
+            if block.count == 64 { compressBlock() }
         }
     }
 
@@ -43,12 +55,11 @@ struct SHA256 {
         block.append(0x80)
         if block.count > 56 {
             while block.count < 64 { block.append(0) }
-            compress()
-            block.removeAll(keepingCapacity: true)
+            compressBlock()
         }
         while block.count < 56 { block.append(0) }
         for shift in stride(from: 56, through: 0, by: -8) { block.append(UInt8(truncatingIfNeeded: bits >> UInt64(shift))) }
-        compress()
+        compressBlock()
         let digits = Array("0123456789abcdef".utf8)
         var out = [UInt8]()
         out.reserveCapacity(64)
@@ -58,10 +69,18 @@ struct SHA256 {
         return String(decoding: out, as: UTF8.self)
     }
 
-    private mutating func compress() {
+    /// Compresses the buffered 64 bytes and empties the buffer.
+    private mutating func compressBlock() {
+        let full = block
+        full.withUnsafeBufferPointer { compress($0, at: 0) }
+        block.removeAll(keepingCapacity: true)
+    }
+
+    /// One round of the compression function over `p[at..<at+64]`.
+    private mutating func compress(_ p: UnsafeBufferPointer<UInt8>, at o: Int) {
         for i in 0..<16 {
-            w[i] = UInt32(block[4 * i]) << 24 | UInt32(block[4 * i + 1]) << 16 | UInt32(block[4 * i + 2]) << 8
-                | UInt32(block[4 * i + 3])
+            w[i] = UInt32(p[o + 4 * i]) << 24 | UInt32(p[o + 4 * i + 1]) << 16 | UInt32(p[o + 4 * i + 2]) << 8
+                | UInt32(p[o + 4 * i + 3])
         }
         for i in 16..<64 {
             let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import JALMClient
 import JALMWire
 
 /// Benchmark 3: small files through the runner. 1-step capsules `io-file.write` (1 KiB, atomic: temp, fsync,
@@ -16,18 +17,6 @@ enum IOFileBench {
             kill(pid, SIGTERM)
             var status: Int32 = 0
             waitpid(pid, &status, 0)
-        }
-        let content = String(repeating: "x", count: 1024)
-        // Each client cycles over 64 files of its own, so writes replace files as steady-state automations do.
-        let files = 64
-        func body(_ op: String, client: Int, n: Int) -> [UInt8] {
-            var input: [String: JSONValue] = ["path": .string("bench/c\(client)/f\(n % files).txt")]
-            if op == "write" {
-                input["content"] = .string(content)
-                input["create_dirs"] = true
-            }
-            return JSONWriter.bytes(["intent": "bench", "steps": [["id": "s", "layer": "io-file", "op": .string(op),
-                                                                   "input": .object(input)]]])
         }
         // Make every file once so that the read phase never misses.
         for c in 0..<clients {
@@ -46,5 +35,19 @@ enum IOFileBench {
             print("RESULT iofile_\(op)_per_s \(fmt(rate, 0))")
             print("RESULT iofile_\(op)_p50_us \(fmt(stats.percentile(50)))")
         }
+    }
+
+    static let content = String(repeating: "x", count: 1024)
+    /// Each client cycles over 64 files of its own, so writes replace files as steady-state automations do.
+    static let files = 64
+
+    static func body(_ op: String, client: Int, n: Int) -> [UInt8] {
+        var input: [String: JSONValue] = ["path": .string("bench/c\(client)/f\(n % files).txt")]
+        if op == "write" {
+            input["content"] = .string(content)
+            input["create_dirs"] = true
+        }
+        return JSONWriter.bytes(["intent": "bench", "steps": [["id": "s", "layer": "io-file", "op": .string(op),
+                                                               "input": .object(input)]]])
     }
 }
