@@ -54,6 +54,11 @@ SOCK=$DIR/data/jalmd.sock
 mkdir -p "$DIR/data"
 # Unconfined (no launcher): the trace shows what the plugin itself needs, which is what the policy allows.
 echo "sandbox: off" >"$DIR/trace.yml"
+if [ "$LAYER" = notify-mq ]; then
+    . scripts/strace-notify-mq.sh
+    notify_mq_setup "$DIR"
+    trap 'notify_mq_stop; [ -n "${KEEP:-}" ] || rm -rf "$DIR"' EXIT
+fi
 
 # -ff -o gives one file per pid: trace.PID. -qq hides attach/exit noise; -e trace=all is the default
 # made explicit (every syscall, not a class of them).
@@ -100,6 +105,7 @@ if [ "$LAYER" = io-file ]; then
           $(step lg list '{"path": ".", "depth": 3, "glob": "*.csv", "limit": 1}'),
           $(step d2 delete '{"path": "u", "recursive": true}')]"
 fi
+if [ "$LAYER" = notify-mq ]; then notify_mq_run; fi
 
 # SIGTERM: jalmd drains (the plugin gets `drain` and exits 0), then strace exits with it.
 kill -TERM "$(pgrep -P "$STRACE_PID" -x jalmd || echo "$STRACE_PID")" 2>/dev/null || true
