@@ -121,6 +121,15 @@ if [ "$LAYER" = io-file ]; then
           $(step m mkdir '{"path": "t/sub/deep"}'),
           $(step mv move '{"from": "t/a.txt", "to": "t/sub/b.txt"}'),
           $(step d delete '{"path": "t", "recursive": true}')]"
+    run "[$(step w2 write '{"path": "u/a.csv", "content": "h\n1\n", "create_dirs": true, "sha256": true}'),
+          $(step cp copy '{"from": "u/a.csv", "to": "u/b.csv", "sha256": true}'),
+          $(step ck checksum '{"path": "u/b.csv"}'),
+          $(step cr csv.read '{"path": "u/b.csv"}'),
+          $(step cw csv.write '{"path": "u/c.csv", "rows": [["a", "b,c"]]}'),
+          $(step jw write '{"path": "u/d.json", "content": "[1]"}'),
+          $(step jr json.read '{"path": "u/d.json"}'),
+          $(step lg list '{"path": ".", "depth": 3, "glob": "*.csv", "limit": 1}'),
+          $(step d2 delete '{"path": "u", "recursive": true}')]"
 fi
 if [ "$LAYER" = notify-mq ]; then notify_mq_run; fi
 
