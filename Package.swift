@@ -80,7 +80,9 @@ let package = Package(
         // What a plugin links: handshake, read loop, op dispatch, cancel, drain.
         .target(name: "JALMLayerKit", dependencies: ["JALMWire", "JALMCore", "CPosix"], swiftSettings: settings),
         .executableTarget(name: "jalm-layer-io-http", dependencies: ["JALMLayerKit"], path: "Sources/Layers/IOHTTP", swiftSettings: settings),
-        .executableTarget(name: "jalm-layer-io-db", dependencies: ["JALMLayerKit"], path: "Sources/Layers/IODB", swiftSettings: settings),
+        // libpq for io-db's PostgreSQL databases (synchronous calls on the layer's own threads, PQcancel).
+        .systemLibrary(name: "CLibPQ", providers: [.apt(["libpq-dev"])]),
+        .executableTarget(name: "jalm-layer-io-db", dependencies: ["JALMLayerKit", "CSQLite", "CLibPQ"], path: "Sources/Layers/IODB", swiftSettings: settings),
         .executableTarget(name: "jalm-layer-io-file", dependencies: ["JALMLayerKit", "CPosix"], path: "Sources/Layers/IOFile", swiftSettings: settings),
         .executableTarget(name: "jalm-layer-compute-script", dependencies: ["JALMLayerKit"], path: "Sources/Layers/ComputeScript", swiftSettings: settings),
         .executableTarget(name: "jalm-layer-render-html", dependencies: ["JALMLayerKit"], path: "Sources/Layers/RenderHTML", swiftSettings: settings),
@@ -100,6 +102,9 @@ let package = Package(
         .testTarget(name: "JALMStoreTests", dependencies: ["JALMStore"], swiftSettings: settings),
         .testTarget(name: "JALMSandboxTests", dependencies: ["JALMSandbox"], swiftSettings: settings),
         .testTarget(name: "IOFileTests", dependencies: ["jalm-layer-io-file", "JALMLayerKit"], swiftSettings: settings),
-        .testTarget(name: "EndToEndTests", dependencies: ["JALMWire", "JALMCapsule", "JALMClient", "JALMStore", "CPosix"], swiftSettings: settings),
+        // A throwaway PostgreSQL server (initdb + postgres on a free loopback port) for io-db's tests.
+        .target(name: "PostgresTestServer", path: "Tests/PostgresTestServer", swiftSettings: settings),
+        .testTarget(name: "IODBTests", dependencies: ["jalm-layer-io-db", "JALMLayerKit", "PostgresTestServer"], swiftSettings: settings),
+        .testTarget(name: "EndToEndTests", dependencies: ["JALMWire", "JALMCapsule", "JALMClient", "JALMStore", "CPosix", "PostgresTestServer"], swiftSettings: settings),
     ]
 )
