@@ -15,7 +15,7 @@ echo "== floor: C ping-pong over a socketpair, 200-byte frames"
 "$OUT/pingpong" lat 100000 | tee "$OUT/floor-lat.txt"
 "$OUT/pingpong" pipe 200000 64 | tee "$OUT/floor-pipe.txt"
 echo "== jalm"
-JALM_SHARE=$PWD "$BIN/jalm-bench" "${1:-all}" | tee "$OUT/jalm.txt"
+if [ "${1:-all}" != iodb ]; then JALM_SHARE=$PWD "$BIN/jalm-bench" "${1:-all}" | tee "$OUT/jalm.txt"; else : >"$OUT/jalm.txt"; fi
 python3 - "$OUT" <<'PY'
 import re, sys, pathlib
 out = pathlib.Path(sys.argv[1])
@@ -34,3 +34,5 @@ if floor_rate and "dispatch_calls_per_s_64" in jalm:
 for k in ("e2e_1step_per_s", "e2e_3step_per_s"):
     if k in jalm: print(f"{k}: {jalm[k]} (target 3-step >= 5000/s)")
 PY
+# io-db against SQLite and a PostgreSQL it starts, next to the sqlite3 CLI and pgbench (bench/io-db.sh).
+if [ "${1:-all}" = all ] || [ "${1:-all}" = iodb ]; then bench/io-db.sh "$BIN"; fi
