@@ -245,11 +245,15 @@ final class SQLiteDatabase: Database, @unchecked Sendable {
         let stmt = try prepare(db, statement)
         defer { sqlite3_finalize(stmt) }
         sqlite3_set_last_insert_rowid(db, 0)
+        // sqlite3_changes64 keeps the count of the last INSERT/UPDATE/DELETE across other statements (DDL,
+        // SELECT): only trust it when this statement changed something.
+        let before = sqlite3_total_changes64(db)
         var collector = RowCollector(limits: limits)
         try run(db, stmt, into: &collector)
         let rowid = sqlite3_last_insert_rowid(db)
         let returnsRows = sqlite3_column_count(stmt) > 0
-        return WriteResult(rowsAffected: sqlite3_changes64(db), lastInsertID: rowid != 0 ? .int(rowid) : .null,
+        let changed = sqlite3_total_changes64(db) != before
+        return WriteResult(rowsAffected: changed ? sqlite3_changes64(db) : 0, lastInsertID: rowid != 0 ? .int(rowid) : .null,
                            rows: returnsRows ? collector.rows : nil)
     }
 
