@@ -11,6 +11,7 @@ N=${IODB_BENCH_N:-20000}
 SECS=5
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 DIR=$(mktemp -d /tmp/jalm-bench-iodb-XXXXXX)
+chmod 755 "$DIR"  # postgres runs as nobody when we are root and must reach $DIR/pg
 PGPID=
 cleanup() { [ -n "$PGPID" ] && kill -INT "$PGPID" 2>/dev/null && wait "$PGPID" 2>/dev/null; rm -rf "$DIR"; }
 trap cleanup EXIT
