@@ -58,6 +58,11 @@ echo "sandbox: off" >"$DIR/trace.yml"
 if [ "$LAYER" = io-db ] && [ -n "${JALM_TRACE_PG_DSN:-}" ]; then
     echo "layers: {io-db: {databases: {pg: {engine: postgres, dsn: \"$JALM_TRACE_PG_DSN\"}}}}" >>"$DIR/trace.yml"
 fi
+if [ "$LAYER" = notify-mq ]; then
+    . scripts/strace-notify-mq.sh
+    notify_mq_setup "$DIR"
+    trap 'notify_mq_stop; [ -n "${KEEP:-}" ] || rm -rf "$DIR"' EXIT
+fi
 
 # -ff -o gives one file per pid: trace.PID. -qq hides attach/exit noise; -e trace=all is the default
 # made explicit (every syscall, not a class of them).
@@ -107,6 +112,7 @@ if [ "$LAYER" = io-db ]; then
         run "[$(step l query "{\"database\": \"$db\", \"sql\": \"$long\"}" '"timeout": "300ms"')]"
     done
 fi
+if [ "$LAYER" = notify-mq ]; then notify_mq_run; fi
 
 # SIGTERM: jalmd drains (the plugin gets `drain` and exits 0), then strace exits with it.
 kill -TERM "$(pgrep -P "$STRACE_PID" -x jalmd || echo "$STRACE_PID")" 2>/dev/null || true

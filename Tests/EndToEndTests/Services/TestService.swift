@@ -22,6 +22,10 @@ extension TestService {
 enum TestServices {
     static let factories: [String: @Sendable () throws -> any TestService] = [
         "postgres": { try PostgresService() },
+        "redis": { try RedisService() },
+        "nats": { try NATSService() },
+        "smtp": { try SMTPService() },
+        "webhook": { try WebhookService() },
     ]
 
     /// Starts every server in `names`; an unknown name is an error (a card names a server nobody starts).
