@@ -88,7 +88,7 @@ let package = Package(
         .systemLibrary(name: "CLibPQ", providers: [.apt(["libpq-dev"])]),
         .executableTarget(name: "jalm-layer-io-db", dependencies: ["JALMLayerKit", "CSQLite", "CLibPQ"], path: "Sources/Layers/IODB", swiftSettings: settings),
         .executableTarget(name: "jalm-layer-io-file", dependencies: ["JALMLayerKit", "CPosix"], path: "Sources/Layers/IOFile", swiftSettings: settings),
-        .executableTarget(name: "jalm-layer-compute-script", dependencies: ["JALMLayerKit"], path: "Sources/Layers/ComputeScript", swiftSettings: settings),
+        .executableTarget(name: "jalm-layer-compute-script", dependencies: ["JALMLayerKit", "CPosix"], path: "Sources/Layers/ComputeScript", swiftSettings: settings),
         .executableTarget(name: "jalm-layer-render-html", dependencies: ["JALMLayerKit"], path: "Sources/Layers/RenderHTML", swiftSettings: settings),
         // libcrypto for notify-mq's HMAC-SHA256 webhook signatures.
         .systemLibrary(name: "CLibCrypto", providers: [.apt(["libssl-dev"])]),

@@ -36,7 +36,7 @@ public final class Kernel: Service, Sendable {
         // Landlock can only grant a path that exists: make the layers' read-write folders before any launch,
         // owned by the user the plugins run as.
         let owner = sandbox.user
-        for dir in ["files", "db"] {
+        for dir in ["files", "db", "script-tmp"] {
             let path = config.dataDirectory + "/" + dir
             try fm.createDirectory(atPath: path, withIntermediateDirectories: true)
             if let owner, chown(path, owner.uid, owner.gid) != 0 {

@@ -92,6 +92,10 @@ final class Daemon: @unchecked Sendable {
                     """
             }
             try manifest.write(toFile: shareDir + "/plugins/\(layer)/plugin.yml", atomically: true, encoding: .utf8)
+            // The plugin's other files (compute-script's zygote.py), copied: Landlock follows a symlink.
+            for file in try fm.contentsOfDirectory(atPath: Daemon.repoDir + "/plugins/\(layer)") where file != "plugin.yml" {
+                try fm.copyItem(atPath: Daemon.repoDir + "/plugins/\(layer)/\(file)", toPath: shareDir + "/plugins/\(layer)/\(file)")
+            }
         }
         try writeSecrets(secrets)
         try start(waitForHealth: waitForHealth)
