@@ -24,7 +24,7 @@ if [ "$MODE" = all ] || [ "$MODE" = iofile ]; then
     rm -rf "$DIRECT_DIR"
 fi
 echo "== jalm"
-JALM_SHARE=$PWD "$BIN/jalm-bench" "$MODE" | tee "$OUT/jalm.txt"
+if [ "$MODE" != iodb ]; then JALM_SHARE=$PWD "$BIN/jalm-bench" "$MODE" | tee "$OUT/jalm.txt"; else : >"$OUT/jalm.txt"; fi
 python3 - "$OUT" <<'PY'
 import re, sys, pathlib
 out = pathlib.Path(sys.argv[1])
@@ -58,3 +58,5 @@ if direct.exists():
     if floor_p50 and "iofile_read_p50_us" in jalm:
         print(f"io-file read p50 {jalm['iofile_read_p50_us']} us vs floor round trip {floor_p50} us: {float(jalm['iofile_read_p50_us'])/floor_p50:.1f}x")
 PY
+# io-db against SQLite and a PostgreSQL it starts, next to the sqlite3 CLI and pgbench (bench/io-db.sh).
+if [ "${1:-all}" = all ] || [ "${1:-all}" = iodb ]; then bench/io-db.sh "$BIN"; fi
