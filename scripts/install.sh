@@ -133,9 +133,23 @@ activate() {
     fi
 }
 
+# What the installed programs load at run time: SQLite and libseccomp (jalmd, the launcher), libpq (io-db),
+# libcurl (io-http, notify-mq), python3 (compute-script's zygote). Installed on this host only.
+runtime_deps() {
+    live || return 0
+    local need=()
+    for pkg in libsqlite3-0 libseccomp2 libpq5 libcurl4 python3; do
+        dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+    done
+    [ ${#need[@]} -eq 0 ] && return 0
+    say "installing run-time packages: ${need[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+}
+
 if [ "$MODE" = uninstall ]; then
     uninstall
 else
+    runtime_deps
     build
     install_files
     activate

@@ -58,8 +58,11 @@ import Testing
             let runs = try daemon.request("GET", "/exec/\(id)").1["steps"]?[0]?["runs"]?.arrayValue ?? []
             #expect(runs.count == 1, "a step ran twice or failed: \(runs)")
         }
-        let events = try daemon.layer("io-http")["events"]?.arrayValue ?? []
-        #expect(events.contains { $0["event"] == "swap" && $0["detail"]?["result"] == "ok" }, "\(events)")
+        // The swap event is queued to the journal's writer; it is visible once that write lands.
+        #expect(try daemon.waitUntil(5) {
+            let events = try daemon.layer("io-http")["events"]?.arrayValue ?? []
+            return events.contains { $0["event"] == "swap" && $0["detail"]?["result"] == "ok" }
+        }, "\(try daemon.layer("io-http")["events"] ?? .null)")
         // Who asked: the control socket's peer credentials.
         #expect(record["by"]?.stringValue?.hasPrefix("uid \(getuid()) pid ") == true, "\(record)")
     }
