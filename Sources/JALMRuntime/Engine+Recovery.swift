@@ -40,6 +40,7 @@ extension Engine {
                 outputs[step.id] = latest.output ?? .null
                 continue
             }
+            if let latest, latest.state == StepRunState.skipped.rawValue { continue }
             if let latest, latest.state == StepRunState.dispatched.rawValue || latest.state == StepRunState.queued.rawValue,
                !(SideEffect(rawValue: latest.sideEffect) ?? .external).isRepeatable
             {
