@@ -66,6 +66,11 @@ public struct CapsuleValidator: Sendable {
             case .vars:
                 // Vars are known now, so a missing var or path is found before anything runs.
                 _ = try Template.resolve(reference, in: varsOnly)
+            case .secrets(let name) where !capsule.secretNames.contains(name):
+                throw invalid("template \(reference.text) uses secret \"\(name)\", which the capsule does not declare "
+                              + "in secrets: [...]", at: reference.pointer)
+            case .secrets:
+                break
             }
         }
     }

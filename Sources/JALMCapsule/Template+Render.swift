@@ -82,6 +82,12 @@ extension Template {
             }
             current = value
             walked = "vars.\(name)"
+        case .secrets(let name):
+            guard let value = context.secrets[name] else {
+                throw invalid("template \(reference.text): secret \"\(name)\" is not available", at: reference.pointer)
+            }
+            current = .string(value)
+            walked = "secrets.\(name)"
         }
         for component in reference.path {
             guard let next = step(current, component) else {

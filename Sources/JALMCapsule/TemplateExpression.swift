@@ -26,9 +26,13 @@ enum TemplateExpression {
             }
             return path(&cursor).map { Parsed(root: .vars(String(varName)), path: $0) }
         case "secrets":
-            return fail("secrets are not available yet")
+            guard dot(&cursor), case let secretName = name(&cursor), !secretName.isEmpty else {
+                return fail("expected secrets.NAME")
+            }
+            guard cursor.isEmpty else { return fail("a secret is a string: secrets.NAME takes no path") }
+            return .success(Parsed(root: .secrets(String(secretName)), path: []))
         default:
-            return fail("unknown template root \"\(rootName)\"; a template starts with steps.ID.output or vars.NAME")
+            return fail("unknown template root \"\(rootName)\"; a template starts with steps.ID.output, vars.NAME or secrets.NAME")
         }
     }
 

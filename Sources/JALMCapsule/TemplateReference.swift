@@ -21,6 +21,8 @@ public struct TemplateReference: Sendable, Hashable {
         case steps(String)
         /// `vars.NAME`: a capsule variable.
         case vars(String)
+        /// `secrets.NAME`: a secret the capsule declares in `secrets:`, resolved by the kernel at dispatch.
+        case secrets(String)
     }
 
     /// The string value holding the template.
@@ -44,9 +46,12 @@ public struct TemplateContext: Sendable {
     public var vars: [String: JSONValue]
     /// Step id → that step's output, for the steps that have finished.
     public var stepOutputs: [String: JSONValue]
+    /// Secret name → value, for the secrets the capsule declares (only when rendering a call's input).
+    public var secrets: [String: String]
 
-    public init(vars: [String: JSONValue] = [:], stepOutputs: [String: JSONValue] = [:]) {
+    public init(vars: [String: JSONValue] = [:], stepOutputs: [String: JSONValue] = [:], secrets: [String: String] = [:]) {
         self.vars = vars
         self.stepOutputs = stepOutputs
+        self.secrets = secrets
     }
 }

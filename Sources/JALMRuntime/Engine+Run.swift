@@ -29,7 +29,15 @@ extension Engine {
                 skipped.insert(step.id)
                 continue
             }
-            let context = TemplateContext(vars: capsule.vars, stepOutputs: outputs)
+            var context = TemplateContext(vars: capsule.vars, stepOutputs: outputs)
+            if !capsule.secretNames.isEmpty {
+                do { context.secrets = try loadSecrets(capsule.secretNames) } catch {
+                    var error = error
+                    error.pointer = "/secrets"
+                    ending = (.failed, error)
+                    break
+                }
+            }
             switch await runStep(step, execution: id, context: context, firstAttempt: (attempts[step.index] ?? 0) + 1) {
             case .ok(let output):
                 outputs[step.id] = output
@@ -70,14 +78,16 @@ extension Engine {
             error: nil, queuedAt: epochMilliseconds(), dispatchedAt: nil, finishedAt: nil, layerPID: nil,
             pluginVersion: nil, idempotencyKey: sideEffect.isRepeatable ? nil : "\(id)/\(step.id)/1")
         let input: JSONValue
+        let mask = SecretMask(context.secrets)
         do {
             input = try Template.render(step.input, context: context, at: step.pointer.appending("input"))
             try JSONSchema.validate(input, against: card.inputSchema, at: step.pointer.appending("input"))
         } catch {
-            return journalFailure(&row, error)
+            return journalFailure(&row, mask.apply(error))
         }
-        row.input = input
-        let rule = step.retry?.rule ?? .default(for: sideEffect)
+        // The journal keeps the input with each secret written as its template, never its value.
+        row.input = context.secrets.isEmpty ? input : Self.journaledInput(step, context: context)
+        let rule = step.retry?.rule ?? .default(for: card.effectiveSideEffect)
         let timeout = Duration.milliseconds(step.timeoutMs ?? card.defaultTimeoutMs)
         while true {
             row.state = StepRunState.dispatched.rawValue
@@ -97,12 +107,14 @@ extension Engine {
             row.layerPID = receipt.pid.map(Int.init)
             row.pluginVersion = receipt.version
             switch outcome {
-            case .ok(let output, _):
+            case .ok(let rawOutput, _):
+                let output = mask.apply(rawOutput)
                 row.state = StepRunState.ok.rawValue
                 row.output = output
                 store.submit([.upsertStepRun(row)])
                 return .ok(output)
-            case .failed(let failure):
+            case .failed(let rawFailure):
+                let failure = mask.apply(rawFailure)
                 // Stopping past the drain timeout: the attempt stays "dispatched" in the journal, so that the
                 // next start re-runs it (repeatable) or marks it unknown (write/external), as after a crash.
                 if isAbandoning { return .abandoned }
@@ -124,6 +136,13 @@ extension Engine {
                 row.error = nil
             }
         }
+    }
+
+    /// The step's input rendered with every `{{ secrets.NAME }}` left as that text.
+    static func journaledInput(_ step: Step, context: TemplateContext) -> JSONValue {
+        var masked = context
+        masked.secrets = context.secrets.reduce(into: [:]) { $0[$1.key] = "{{ secrets.\($1.key) }}" }
+        return (try? Template.render(step.input, context: masked, at: step.pointer.appending("input"))) ?? .null
     }
 
     private func journalFailure(_ row: inout StepRunRecord, _ error: RunnerError) -> StepResult {

@@ -13,6 +13,8 @@ public final class Engine: Sendable {
     let layers: [String: LayerSupervisor]
     let settings: EngineSettings
     let logger: Logger
+    /// Where `{{ secrets.NAME }}` is resolved, at each step's dispatch (so a rotated secret applies at once).
+    let secrets: SecretStore
 
     struct Running {
         var task: Task<Void, Never>?
@@ -33,7 +35,8 @@ public final class Engine: Sendable {
     let outlines = StepOutlineCache()
 
     public init(store: Store, catalog: Catalog, layers: [String: LayerSupervisor], settings: EngineSettings,
-                logger: Logger) {
+                logger: Logger, secrets: SecretStore = SecretStore(directories: [])) {
+        self.secrets = secrets
         self.store = store
         self.catalog = catalog
         self.layers = layers
@@ -63,6 +66,7 @@ public final class Engine: Sendable {
         let document = try Document.parse(body, contentType: contentType)
         let capsule = try CapsuleParser.parse(document)
         try CapsuleValidator(catalog: catalog, announcedOps: announcedOps).validate(capsule)
+        try checkSecretsExist(capsule)
         let id = ExecutionID.make()
         let record = ExecutionRecord(
             id: id, intent: capsule.intent, state: ExecutionState.pending.rawValue,
@@ -76,6 +80,24 @@ public final class Engine: Sendable {
         outlines.remember(id, capsule.steps)
         start(id: id, capsule: capsule, from: 0, outputs: [:], attempts: [:])
         return id
+    }
+
+    /// A capsule naming a secret that is not set is refused before it runs, pointing at the name.
+    func checkSecretsExist(_ capsule: Capsule) throws(RunnerError) {
+        for (i, name) in capsule.secretNames.enumerated() {
+            do {
+                _ = try secrets.value(of: name)
+            } catch {
+                throw RunnerError(.invalidInput, error.message, pointer: "/secrets/\(i)")
+            }
+        }
+    }
+
+    /// The values of the secrets a capsule declares, read now.
+    func loadSecrets(_ names: [String]) throws(RunnerError) -> [String: String] {
+        var values: [String: String] = [:]
+        for name in names { values[name] = try secrets.value(of: name) }
+        return values
     }
 
     func waitForRecovery() async {

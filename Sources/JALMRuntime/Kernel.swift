@@ -60,7 +60,8 @@ public final class Kernel: Service, Sendable {
             }
         }
         self.layers = layers
-        self.engine = Engine(store: store, catalog: catalog, layers: layers, settings: config.engine, logger: logger)
+        self.engine = Engine(store: store, catalog: catalog, layers: layers, settings: config.engine, logger: logger,
+                             secrets: config.supervisor.secrets)
     }
 
     /// Starts every layer and waits (up to the hello timeout) until each has greeted, then resumes the journal.

@@ -1,0 +1,69 @@
+import Foundation
+import JALMWire
+import Testing
+
+/// `{{ secrets.NAME }}`: resolved by the kernel at dispatch from `<data>/secrets`, never journaled, never shown.
+@Suite(.serialized) struct SecretTests {
+    static let value = "tok-7f3a9c1e-SECRET"
+    let daemon: Daemon
+    init() throws { daemon = try Daemon(secrets: ["api_token": SecretTests.value, "short": "ab"]) }
+
+    @Test func aSecretReachesTheLayerButNotTheOutputOrTheJournal() throws {
+        let view = try daemon.run(["secrets": ["api_token"], "steps": [
+            ["id": "w", "layer": "io-file", "op": "write",
+             "input": ["path": "cred.txt", "content": "Bearer {{ secrets.api_token }}"]],
+            ["id": "r", "layer": "io-file", "op": "read", "input": ["path": "cred.txt"]],
+            ["id": "e", "layer": "io-file", "op": "sys.echo", "input": ["token": "{{ secrets.api_token }}"]],
+        ]])
+        #expect(view["state"] == "completed", "\(view)")
+        // The layer got the value: the file holds it.
+        let onDisk = try String(contentsOfFile: daemon.dataDir + "/files/cred.txt", encoding: .utf8)
+        #expect(onDisk == "Bearer " + SecretTests.value)
+        // What came back is masked.
+        #expect(view["outputs"]?["r"]?["content"] == "Bearer ***", "\(view)")
+        #expect(view["outputs"]?["e"]?["token"] == "***", "\(view)")
+        // The journal holds the template, not the value: no byte of it is in the journal files or the log.
+        _ = try daemon.terminate()
+        for file in ["journal.sqlite", "journal.sqlite-wal"] {
+            guard let bytes = FileManager.default.contents(atPath: daemon.dataDir + "/" + file) else { continue }
+            #expect(bytes.range(of: Data(SecretTests.value.utf8)) == nil, "\(file) contains the secret")
+        }
+        #expect(!daemon.log.contains(SecretTests.value))
+        let inputs = try Journal(daemon.dataDir).store.stepRuns(executionID: view["id"]!.stringValue!).map(\.input)
+        #expect(inputs.contains { "\($0)".contains("{{ secrets.api_token }}") }, "\(inputs)")
+    }
+
+    @Test func anUndeclaredSecretIs422AtTheTemplate() throws {
+        let (status, p) = try daemon.request("POST", "/exec", json: ["steps": [
+            ["id": "e", "layer": "io-file", "op": "sys.echo", "input": ["t": "{{ secrets.api_token }}"]]]])
+        #expect(status == 422 && p["pointer"] == "/steps/0/input/t", "\(p)")
+    }
+
+    @Test func aSecretThatIsNotSetIs422AtItsName() throws {
+        let (status, p) = try daemon.request("POST", "/exec", json: ["secrets": ["api_token", "nope"], "steps": [
+            ["id": "e", "layer": "io-file", "op": "sys.echo", "input": [:]]]])
+        #expect(status == 422 && p["pointer"] == "/secrets/1", "\(p)")
+        #expect(p["detail"]?.stringValue?.contains("nope") == true, "\(p)")
+    }
+
+    @Test func aSecretNameThatIsAPathIsRefused() throws {
+        let (status, p) = try daemon.request("POST", "/exec", json: ["secrets": ["../journal.sqlite"], "steps": [
+            ["id": "e", "layer": "io-file", "op": "sys.echo", "input": [:]]]])
+        #expect(status == 422 && p["pointer"] == "/secrets/0", "\(p)")
+    }
+
+    @Test func aSecretTemplateTakesNoPath() throws {
+        let (status, p) = try daemon.request("POST", "/exec", json: ["secrets": ["api_token"], "steps": [
+            ["id": "e", "layer": "io-file", "op": "sys.echo", "input": ["t": "{{ secrets.api_token.x }}"]]]])
+        #expect(status == 422 && p["pointer"] == "/steps/0/input/t", "\(p)")
+    }
+
+    @Test func aSecretRotatedBetweenRunsIsUsedAtOnce() throws {
+        try daemon.writeSecrets(["api_token": "rotated-value-2"])
+        defer { try? daemon.writeSecrets(["api_token": SecretTests.value]) }
+        let view = try daemon.run(["secrets": ["api_token"], "steps": [
+            ["id": "w", "layer": "io-file", "op": "write", "input": ["path": "rot.txt", "content": "{{ secrets.api_token }}"]]]])
+        #expect(view["state"] == "completed", "\(view)")
+        #expect(try String(contentsOfFile: daemon.dataDir + "/files/rot.txt", encoding: .utf8) == "rotated-value-2")
+    }
+}
