@@ -7,8 +7,9 @@ import JALMWire
 struct ExprWasmSettings: Sendable, Equatable {
     /// The most a step's `max_steps` / `max_memory_bytes` may ask, and the source and depth bounds.
     var exprMaxima = ExprLimits(maxSteps: 10_000_000, maxMemoryBytes: 64 << 20, maxSourceBytes: 64 << 10, maxDepth: 128)
-    /// What a step gets when it asks for nothing (clipped to the maxima).
-    var exprDefaults = ExprLimits.standard
+    /// What a step gets when it asks for nothing: the standard budgets, the maxima's source and depth.
+    var exprDefaults = ExprLimits(maxSteps: ExprLimits.standard.maxSteps, maxMemoryBytes: ExprLimits.standard.maxMemoryBytes,
+                                  maxSourceBytes: 64 << 10, maxDepth: 128)
 
     /// Fuel (about one unit per WebAssembly operator) a step gets by default and at most.
     var wasmDefaultFuel: UInt64 = 10_000_000
