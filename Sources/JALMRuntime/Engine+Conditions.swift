@@ -16,10 +16,13 @@ extension Engine {
     func gate(_ step: Step, capsule: Capsule, execution id: String, outputs: [String: JSONValue],
               skipped: Set<String>, attempt: Int) -> StepGate?
     {
+        // Most steps have no condition and follow no skipped step: nothing to build or check.
+        if step.when == nil && skipped.isEmpty { return nil }
         let failure: RunnerError
         do {
-            let root = StepCondition.root(capsule: capsule, executionID: id, outputs: outputs, skipped: skipped)
-            if try !StepCondition.holds(step, over: root) {
+            if step.when != nil,
+               try !StepCondition.holds(step, over: StepCondition.root(
+                   capsule: capsule, executionID: id, outputs: outputs, skipped: skipped)) {
                 journalGate(step, execution: id, attempt: attempt, state: .skipped, error: nil)
                 return .skipped
             }
