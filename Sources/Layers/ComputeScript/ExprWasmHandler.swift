@@ -27,3 +27,20 @@ final class ExprWasmHandler: LayerHandler {
         }
     }
 }
+
+/// Several handlers behind one plugin: announces the union of their ops and routes each call to the
+/// first handler that announces the op.
+struct ComposedHandler: LayerHandler {
+    let handlers: [any LayerHandler]
+
+    init(_ handlers: [any LayerHandler]) { self.handlers = handlers }
+
+    var ops: [String] { handlers.flatMap(\.ops) }
+
+    func handle(op: String, input: JSONValue, context: CallContext) async throws(CallFailure) -> JSONValue {
+        guard let handler = handlers.first(where: { $0.ops.contains(op) }) else {
+            throw CallFailure(.notFound, "unknown op \"\(op)\" in compute-script", details: ["op": .string(op)])
+        }
+        return try await handler.handle(op: op, input: input, context: context)
+    }
+}
