@@ -87,7 +87,9 @@ let package = Package(
         .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(name: "JALMNet", dependencies: ["CCurl", "JALMWire"], swiftSettings: settings),
         .executableTarget(name: "jalm-layer-io-http", dependencies: ["JALMLayerKit", "JALMNet"], path: "Sources/Layers/IOHTTP", swiftSettings: settings),
-        .executableTarget(name: "jalm-layer-io-db", dependencies: ["JALMLayerKit"], path: "Sources/Layers/IODB", swiftSettings: settings),
+        // libpq for io-db's PostgreSQL databases (synchronous calls on the layer's own threads, PQcancel).
+        .systemLibrary(name: "CLibPQ", providers: [.apt(["libpq-dev"])]),
+        .executableTarget(name: "jalm-layer-io-db", dependencies: ["JALMLayerKit", "CSQLite", "CLibPQ"], path: "Sources/Layers/IODB", swiftSettings: settings),
         .executableTarget(name: "jalm-layer-io-file", dependencies: ["JALMLayerKit", "CPosix"], path: "Sources/Layers/IOFile", swiftSettings: settings),
         .executableTarget(name: "jalm-layer-compute-script", dependencies: ["JALMLayerKit", "JALMExpr", "CPosix", .product(name: "WasmKit", package: "WasmKit")], path: "Sources/Layers/ComputeScript", swiftSettings: settings),
         .executableTarget(name: "jalm-layer-render-html", dependencies: ["JALMLayerKit"], path: "Sources/Layers/RenderHTML", swiftSettings: settings),
@@ -114,6 +116,9 @@ let package = Package(
             dependencies: ["jalm-layer-compute-script", "JALMLayerKit", .product(name: "WAT", package: "WasmKit")],
             swiftSettings: settings),
         .testTarget(name: "IOFileTests", dependencies: ["jalm-layer-io-file", "JALMLayerKit"], swiftSettings: settings),
-        .testTarget(name: "EndToEndTests", dependencies: ["JALMWire", "JALMCapsule", "JALMClient", "JALMStore", "CPosix"], swiftSettings: settings),
+        // A throwaway PostgreSQL server (initdb + postgres on a free loopback port) for io-db's tests.
+        .target(name: "PostgresTestServer", path: "Tests/PostgresTestServer", swiftSettings: settings),
+        .testTarget(name: "IODBTests", dependencies: ["jalm-layer-io-db", "JALMLayerKit", "PostgresTestServer"], swiftSettings: settings),
+        .testTarget(name: "EndToEndTests", dependencies: ["JALMWire", "JALMCapsule", "JALMClient", "JALMStore", "CPosix", "PostgresTestServer"], swiftSettings: settings),
     ]
 )

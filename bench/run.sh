@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks with their floor in the same run: builds release binaries and ../shared/bench/pingpong.c,
-# runs the C socketpair ping-pong, then jalm-bench (dispatch, end to end), and prints ratios.
+# runs the C socketpair ping-pong, then jalm-bench (dispatch, end to end, io-file small files beside
+# bench/iofile-direct.c doing the same file ops in C), and prints ratios.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -14,8 +15,16 @@ cc -O2 -o "$OUT/pingpong" "$FLOOR_SRC"
 echo "== floor: C ping-pong over a socketpair, 200-byte frames"
 "$OUT/pingpong" lat 100000 | tee "$OUT/floor-lat.txt"
 "$OUT/pingpong" pipe 200000 64 | tee "$OUT/floor-pipe.txt"
+MODE=${1:-all}
+if [ "$MODE" = all ] || [ "$MODE" = iofile ]; then
+    echo "== direct: the same 1 KiB file operations as io-file, in C (bench/iofile-direct.c), 16 threads"
+    cc -O2 -pthread -o "$OUT/iofile-direct" bench/iofile-direct.c
+    DIRECT_DIR=$(mktemp -d /tmp/jalm-iofile-direct-XXXXXX)
+    "$OUT/iofile-direct" "$DIRECT_DIR" 16 5 | tee "$OUT/iofile-direct.txt"
+    rm -rf "$DIRECT_DIR"
+fi
 echo "== jalm"
-JALM_SHARE=$PWD "$BIN/jalm-bench" "${1:-all}" | tee "$OUT/jalm.txt"
+if [ "$MODE" != iodb ]; then JALM_SHARE=$PWD "$BIN/jalm-bench" "$MODE" | tee "$OUT/jalm.txt"; else : >"$OUT/jalm.txt"; fi
 python3 - "$OUT" <<'PY'
 import re, sys, pathlib
 out = pathlib.Path(sys.argv[1])
@@ -39,4 +48,15 @@ for k, name in (("script_bwrap_p50_us", "bwrap --unshare-all"), ("script_firejai
         print(f"{name}: p50 {float(jalm[k])/1000:.2f} ms = {float(jalm[k])/float(plain):.2f}x plain python3 -c pass ({float(plain)/1000:.2f} ms; target <= 3 ms)")
 for k in ("e2e_1step_per_s", "e2e_3step_per_s"):
     if k in jalm: print(f"{k}: {jalm[k]} (target 3-step >= 5000/s)")
+direct = out.joinpath("iofile-direct.txt")
+if direct.exists():
+    d = dict(re.findall(r"(\S+)/s=([0-9.]+)", direct.read_text()))
+    for op in ("write", "read"):
+        k = f"iofile_{op}_per_s"
+        if k in jalm and op in d:
+            print(f"io-file 1 KiB {op}s: {jalm[k]}/s through the runner vs {d[op]}/s direct in C: {float(jalm[k])/float(d[op]):.3f} of direct")
+    if floor_p50 and "iofile_read_p50_us" in jalm:
+        print(f"io-file read p50 {jalm['iofile_read_p50_us']} us vs floor round trip {floor_p50} us: {float(jalm['iofile_read_p50_us'])/floor_p50:.1f}x")
 PY
+# io-db against SQLite and a PostgreSQL it starts, next to the sqlite3 CLI and pgbench (bench/io-db.sh).
+if [ "${1:-all}" = all ] || [ "${1:-all}" = iodb ]; then bench/io-db.sh "$BIN"; fi

@@ -54,6 +54,10 @@ SOCK=$DIR/data/jalmd.sock
 mkdir -p "$DIR/data"
 # Unconfined (no launcher): the trace shows what the plugin itself needs, which is what the policy allows.
 echo "sandbox: off" >"$DIR/trace.yml"
+# io-db: with JALM_TRACE_PG_DSN set (a PostgreSQL on loopback), its database "pg" is traced too.
+if [ "$LAYER" = io-db ] && [ -n "${JALM_TRACE_PG_DSN:-}" ]; then
+    echo "layers: {io-db: {databases: {pg: {engine: postgres, dsn: \"$JALM_TRACE_PG_DSN\"}}}}" >>"$DIR/trace.yml"
+fi
 if [ "$LAYER" = notify-mq ]; then
     . scripts/strace-notify-mq.sh
     notify_mq_setup "$DIR"
@@ -121,6 +125,27 @@ if [ "$LAYER" = io-file ]; then
           $(step m mkdir '{"path": "t/sub/deep"}'),
           $(step mv move '{"from": "t/a.txt", "to": "t/sub/b.txt"}'),
           $(step d delete '{"path": "t", "recursive": true}')]"
+    run "[$(step w2 write '{"path": "u/a.csv", "content": "h\n1\n", "create_dirs": true, "sha256": true}'),
+          $(step cp copy '{"from": "u/a.csv", "to": "u/b.csv", "sha256": true}'),
+          $(step ck checksum '{"path": "u/b.csv"}'),
+          $(step cr csv.read '{"path": "u/b.csv"}'),
+          $(step cw csv.write '{"path": "u/c.csv", "rows": [["a", "b,c"]]}'),
+          $(step jw write '{"path": "u/d.json", "content": "[1]"}'),
+          $(step jr json.read '{"path": "u/d.json"}'),
+          $(step lg list '{"path": ".", "depth": 3, "glob": "*.csv", "limit": 1}'),
+          $(step d2 delete '{"path": "u", "recursive": true}')]"
+fi
+if [ "$LAYER" = io-db ]; then
+    dbs=main; [ -n "${JALM_TRACE_PG_DSN:-}" ] && dbs="main pg"
+    for db in $dbs; do
+        long='WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c) SELECT count(*) FROM c'
+        idcol='id INTEGER PRIMARY KEY'
+        [ "$db" = pg ] && { long='SELECT pg_sleep(5)'; idcol='id serial PRIMARY KEY'; }
+        run "[$(step x exec "{\"database\": \"$db\", \"sql\": \"CREATE TABLE IF NOT EXISTS tr ($idcol, v TEXT)\"}"),
+              $(step b batch "{\"database\": \"$db\", \"statements\": [{\"sql\": \"INSERT INTO tr (v) VALUES (\$1)\", \"params\": [\"a\"]}]}"),
+              $(step q query "{\"database\": \"$db\", \"sql\": \"SELECT * FROM tr WHERE v = :v\", \"params\": {\"v\": \"a\"}}")]"
+        run "[$(step l query "{\"database\": \"$db\", \"sql\": \"$long\"}" '"timeout": "300ms"')]"
+    done
 fi
 if [ "$LAYER" = notify-mq ]; then notify_mq_run; fi
 

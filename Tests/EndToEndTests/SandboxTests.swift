@@ -10,8 +10,9 @@ import Testing
 /// or SIGSYS → `sandbox_violation` naming the syscall); its twin runs the same probe with `sandbox: off` and
 /// sees it work, so a pass cannot come from a broken probe.
 @Suite(.serialized) struct SandboxTests {
-    static let noNetworkLayers = ["io-file", "io-db", "render-html", "compute-script"]
-    static let allLayers = noNetworkLayers + ["io-http", "notify-mq"]
+    static let noNetworkLayers = ["io-file", "render-html", "compute-script"]
+    // io-db is outbound for its PostgreSQL databases (TCP only; docs/layers.md).
+    static let allLayers = noNetworkLayers + ["io-http", "notify-mq", "io-db"]
 
     // socket(2) fails softly (EACCES) in a layer without network: libc's syslog and nscd try AF_UNIX and
     // carry on; the process lives, and nothing leaves the empty network namespace anyway.
@@ -25,8 +26,8 @@ import Testing
         try h.expectOK(h.probe("probe.socket_inet"))
     }
 
-    @Test func anOutboundLayerMayOpenAnInetSocket() throws {
-        let h = try Hostile("io-http")
+    @Test(arguments: ["io-http", "io-db"]) func anOutboundLayerMayOpenAnInetSocket(layer: String) throws {
+        let h = try Hostile(layer)
         try h.expectOK(h.probe("probe.socket_inet"))
     }
 

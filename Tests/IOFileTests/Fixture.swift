@@ -12,13 +12,13 @@ final class Fixture {
     let outside: String
     let handler: IOFileHandler
 
-    init() throws {
+    init(settings: IOFileSettings = IOFileSettings()) throws {
         var template = Array("/tmp/iofile-test-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw FixtureError("mkdtemp: \(errno)") }
         base = String(cString: made)
         root = base + "/root"
         outside = base + "/outside"
-        handler = try IOFileHandler(root: root)
+        handler = try IOFileHandler(root: root, settings: settings)
         guard Glibc.mkdir(outside, 0o755) == 0 else { throw FixtureError("mkdir outside") }
         try writeRaw(outside + "/secret.txt", Array("secret".utf8))
     }
@@ -28,6 +28,11 @@ final class Fixture {
     /// Runs `op` and returns its output, failing the test on an error.
     func call(_ op: String, _ input: JSONValue) async throws -> JSONValue {
         try await handler.handle(op: op, input: input, context: Self.context)
+    }
+
+    /// Runs `op` as a dry run.
+    func dryRun(_ op: String, _ input: JSONValue) async throws -> JSONValue {
+        try await handler.handle(op: op, input: input, context: CallContext(callID: 1, deadline: .now + .seconds(30), dryRun: true))
     }
 
     /// Runs `op` expecting it to fail; returns the failure, or nil if it succeeded.
@@ -74,6 +79,19 @@ final class Fixture {
         let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
         guard n == bytes.count else { throw FixtureError("write \(path)") }
     }
+
+    /// Content and mtime (ns) of a file, to show it was neither written nor replaced.
+    func fingerprint(_ path: String) -> ([UInt8]?, Int64) {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return (nil, -1) }
+        return (readRaw(path), Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec))
+    }
+
+    /// Names beside the sentinel, outside the root.
+    func namesOutside() -> [String] { namesOnDisk("../outside") }
+
+    /// `outside` as seen from `/` without its leading slash (for paths through /proc/self/root).
+    var relativeOutside: String { String(outside.dropFirst()) }
 
     func exists(_ path: String) -> Bool {
         var st = stat()

@@ -43,9 +43,10 @@ import Testing
         #expect(e?.code == .notFound)
     }
 
-    @Test func handlerAnnouncesItsEightOps() throws {
+    @Test func handlerAnnouncesItsThirteenOps() throws {
         let f = try Fixture()
-        #expect(f.handler.ops.sorted() == ["append", "delete", "list", "mkdir", "move", "read", "stat", "write"])
+        #expect(f.handler.ops.sorted() == ["append", "checksum", "copy", "csv.read", "csv.write", "delete", "json.read",
+                                           "list", "mkdir", "move", "read", "stat", "write"])
     }
 }
 

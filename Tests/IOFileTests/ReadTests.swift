@@ -62,10 +62,11 @@ import Testing
         #expect(e?.message.contains("5 bytes") == true)
     }
 
-    @Test func maxBytesAbove64MiBIsInvalidInput() async throws {
+    @Test func maxBytesAboveTheSettingIsInvalidInput() async throws {
         let f = try Fixture()
-        let e = await f.failure("read", ["path": "a.txt", "max_bytes": .int(64 * 1024 * 1024 + 1)])
+        let e = await f.failure("read", ["path": "a.txt", "max_bytes": .int(10 * 1024 * 1024 + 1)])
         #expect(e?.code == .invalidInput)
+        #expect(e?.message.contains("max_read_bytes") == true)
     }
 
     @Test func readOfMissingFileIsNotFound() async throws {

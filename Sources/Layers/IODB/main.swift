@@ -1,5 +1,7 @@
 import JALMLayerKit
 import JALMWire
 
-// The io-db layer. Its real ops come with their own issue; until then it serves the diagnostic ops.
-await LayerKit.serve(layer: "io-db", version: jalmVersion) { _ in DiagnosticsOnlyHandler() }
+// The io-db layer: named SQLite and PostgreSQL databases from layers.io-db in jalmd.yml.
+await LayerKit.serve(layer: "io-db", version: jalmVersion) { setup in
+    try IODBHandler(config: setup.config, dataDir: setup.dataDir)
+}

@@ -72,3 +72,43 @@ enum EntryType: String {
         }
     }
 }
+
+extension FileIO {
+    /// Why a stream stopped early.
+    enum StreamStop: Error {
+        case failed(Errno.Code)
+        case overLimit
+    }
+
+    /// Reads `fd` to its end in 256 KiB chunks, handing each to `body`; stops when more than `limit`
+    /// bytes arrive or `body` returns an errno. Returns the byte count.
+    static func stream(_ fd: Int32, limit: Int, _ body: (ArraySlice<UInt8>) -> Errno.Code?) -> Result<Int, StreamStop> {
+        var chunk = [UInt8](repeating: 0, count: 256 * 1024)
+        var total = 0
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return .failure(.failed(Errno.Code(errno)))
+            }
+            if n == 0 { return .success(total) }
+            total += n
+            if total > limit { return .failure(.overLimit) }
+            if let e = body(chunk[0..<n]) { return .failure(.failed(e)) }
+        }
+    }
+
+    /// Writes every byte of `bytes`; returns the errno of the first failure.
+    static func writeAll(_ fd: Int32, _ bytes: ArraySlice<UInt8>) -> Errno.Code? {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return Errno.Code(errno)
+            }
+            offset += n
+        }
+        return nil
+    }
+}

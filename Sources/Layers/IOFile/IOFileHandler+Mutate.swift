@@ -6,7 +6,8 @@ import JALMWire
 
 extension IOFileHandler {
     /// `delete {path, recursive}` → `{deleted: true}`; a symlink is removed, never its target.
-    func deleteEntry(_ value: JSONValue) throws(CallFailure) -> JSONValue {
+    /// A dry run checks the entry exists and, for a non-empty directory, that `recursive` is set.
+    func deleteEntry(_ value: JSONValue, dryRun: Bool) throws(CallFailure) -> JSONValue {
         let input = try OpInput(op: "delete", value, allowed: ["path", "recursive"])
         let path = try input.path("path")
         try requireEntry(path, key: "path", op: "delete")
@@ -17,6 +18,12 @@ extension IOFileHandler {
         guard fstatat(parent, path.name, &st, AT_SYMLINK_NOFOLLOW) == 0 else {
             throw Errno.failure(errno, "delete", path.text)
         }
+        if dryRun {
+            if EntryType(mode: st.st_mode) == .dir && !recursive {
+                guard try isEmptyDirectory(parent, path) else { throw notEmpty(path) }
+            }
+            return ["deleted": true, "dry_run": true]
+        }
         guard EntryType(mode: st.st_mode) == .dir else {
             guard unlinkat(parent, path.name, 0) == 0 else { throw Errno.failure(errno, "delete", path.text) }
             return ["deleted": true]
@@ -24,12 +31,26 @@ extension IOFileHandler {
         if unlinkat(parent, path.name, AT_REMOVEDIR) == 0 { return ["deleted": true] }
         let code = errno
         guard code == ENOTEMPTY || code == EEXIST else { throw Errno.failure(code, "delete", path.text) }
-        guard recursive else {
-            throw CallFailure(.conflict, "cannot delete \"\(path.text)\": the directory is not empty; set recursive: true",
-                              details: ["path": .string(path.text)])
-        }
+        guard recursive else { throw notEmpty(path) }
         try removeTree(in: parent, path.name, shown: path.text, depth: 0)
         return ["deleted": true]
+    }
+
+    private func notEmpty(_ path: RelativePath) -> CallFailure {
+        CallFailure(.conflict, "cannot delete \"\(path.text)\": the directory is not empty; set recursive: true",
+                    details: ["path": .string(path.text)])
+    }
+
+    private func isEmptyDirectory(_ parent: Int32, _ path: RelativePath) throws(CallFailure) -> Bool {
+        let fd = openat2Beneath(parent, path.name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
+        guard fd >= 0 else { throw Errno.failure(-fd, "delete", path.text, resolving: true) }
+        guard let dir = fdopendir(fd) else {
+            close(fd)
+            return false
+        }
+        defer { closedir(dir) }
+        var entries = DirectoryEntries(dir)
+        return entries.next() == nil
     }
 
     /// Removes directory `name` in `parent` and everything under it, never following a symlink.
@@ -40,7 +61,7 @@ extension IOFileHandler {
                               retryable: false, details: ["path": .string(shown)])
         }
         // O_NOFOLLOW: a directory swapped for a symlink since the fstatat is refused, not descended.
-        let fd = jalm_openat2(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, jalm_resolve_beneath())
+        let fd = openat2Beneath(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
         guard fd >= 0 else { throw Errno.failure(-fd, "delete", shown, resolving: true) }
         guard let dir = fdopendir(fd) else {
             let code = errno
@@ -73,7 +94,8 @@ extension IOFileHandler {
 
     /// `move {from, to, overwrite}` → `{from, to}`; without overwrite an existing target is a conflict
     /// decided by the kernel (RENAME_NOREPLACE), not by a racy check.
-    func moveEntry(_ value: JSONValue) throws(CallFailure) -> JSONValue {
+    /// A dry run checks the source exists and, without overwrite, that the target does not.
+    func moveEntry(_ value: JSONValue, dryRun: Bool) throws(CallFailure) -> JSONValue {
         let input = try OpInput(op: "move", value, allowed: ["from", "to", "overwrite"])
         let from = try input.path("from")
         let to = try input.path("to")
@@ -84,12 +106,15 @@ extension IOFileHandler {
         defer { close(source) }
         let target = try openParent(to, action: "move to")
         defer { close(target) }
+        if dryRun {
+            var st = Glibc.stat()
+            guard fstatat(source, from.name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { throw Errno.failure(errno, "move", from.text) }
+            if !overwrite && fstatat(target, to.name, &st, AT_SYMLINK_NOFOLLOW) == 0 { throw moveConflict(from, to) }
+            return ["from": .string(from.text), "to": .string(to.text), "dry_run": true]
+        }
         let renameNoReplace: UInt32 = 1  // RENAME_NOREPLACE, renameat2(2)
         let r = jalm_renameat2(source, from.name, target, to.name, overwrite ? 0 : renameNoReplace)
-        if r == -EEXIST {
-            throw CallFailure(.conflict, "cannot move \"\(from.text)\" to \"\(to.text)\": the target exists; set overwrite: true",
-                              details: ["from": .string(from.text), "to": .string(to.text)])
-        }
+        if r == -EEXIST { throw moveConflict(from, to) }
         guard r == 0 else {
             // ENOENT concerns the source (the target's parent was opened above); the rest names both.
             let shown = r == -ENOENT ? from.text : "\(from.text)\" to \"\(to.text)"
@@ -98,12 +123,19 @@ extension IOFileHandler {
         return ["from": .string(from.text), "to": .string(to.text)]
     }
 
+    private func moveConflict(_ from: RelativePath, _ to: RelativePath) -> CallFailure {
+        CallFailure(.conflict, "cannot move \"\(from.text)\" to \"\(to.text)\": the target exists; set overwrite: true",
+                    details: ["from": .string(from.text), "to": .string(to.text)])
+    }
+
     /// `mkdir {path, parents}` → `{path, created}`; an existing directory is not an error.
-    func makeDirectory(_ value: JSONValue) throws(CallFailure) -> JSONValue {
+    /// A dry run reports whether the directory would be created, creating nothing.
+    func makeDirectory(_ value: JSONValue, dryRun: Bool) throws(CallFailure) -> JSONValue {
         let input = try OpInput(op: "mkdir", value, allowed: ["path", "parents"])
         let path = try input.path("path")
         try requireEntry(path, key: "path", op: "mkdir")
         let parents = try input.bool("parents", default: true)
+        if dryRun { return try previewMakeDirectory(path, parents: parents) }
         let parent = try openParent(path, create: parents, action: "create directory")
         defer { close(parent) }
         if mkdirat(parent, path.name, 0o755) == 0 {
@@ -113,7 +145,7 @@ extension IOFileHandler {
         let code = errno
         guard code == EEXIST else { throw Errno.failure(code, "create directory", path.text) }
         // Something exists: fine if it is (or a symlink inside the root leads to) a directory.
-        let existing = jalm_openat2(rootFD, path.text, O_DIRECTORY | jalm_o_path(), 0, jalm_resolve_beneath())
+        let existing = openat2Beneath(rootFD, path.text, O_DIRECTORY | jalm_o_path())
         if existing >= 0 {
             close(existing)
             return ["path": .string(path.text), "created": false]
@@ -123,5 +155,18 @@ extension IOFileHandler {
                               details: ["path": .string(path.text)])
         }
         throw Errno.failure(-existing, "create directory", path.text, resolving: true)
+    }
+
+    private func previewMakeDirectory(_ path: RelativePath, parents: Bool) throws(CallFailure) -> JSONValue {
+        let existing = openat2Beneath(rootFD, path.text, O_DIRECTORY | jalm_o_path())
+        if existing >= 0 {
+            close(existing)
+            return ["path": .string(path.text), "created": false, "dry_run": true]
+        }
+        if existing != -ENOENT { throw Errno.failure(-existing, "create directory", path.text, resolving: true) }
+        do {
+            close(try openParent(path, action: "create directory"))
+        } catch where error.code == .notFound && parents {}
+        return ["path": .string(path.text), "created": true, "dry_run": true]
     }
 }

@@ -7,12 +7,15 @@ import JALMWire
 
 /// The io-file layer: file operations confined beneath one data root.
 ///
-/// Every path a capsule gives is relative to the root and is resolved with `openat2(RESOLVE_BENEATH)`
-/// from the root's descriptor, so `..`, absolute paths and symlinks cannot reach outside it; ops on a
-/// final component (delete, move, mkdir, stat) open its parent that way and act with `*at` calls.
+/// Every path a capsule gives is relative to the root and is resolved with `openat2(RESOLVE_BENEATH |
+/// RESOLVE_NO_MAGICLINKS)` from the root's descriptor (`openat2Beneath`, the only opener), so `..`,
+/// absolute paths, magic links and symlinks cannot reach outside it; ops on a final component (write,
+/// delete, move, mkdir, stat, copy) open its parent that way and act with `*at` calls. Landlock, applied
+/// by the launcher, is the second wall.
 public final class IOFileHandler: LayerHandler {
     /// The ops this layer implements, without LayerKit's `sys.*`.
-    public let ops = ["read", "write", "append", "list", "stat", "delete", "move", "mkdir"]
+    public let ops = ["read", "write", "append", "list", "stat", "delete", "move", "mkdir",
+                      "copy", "checksum", "csv.read", "csv.write", "json.read"]
 
     /// The data root as given at start.
     public let rootPath: String
@@ -20,14 +23,26 @@ public final class IOFileHandler: LayerHandler {
     /// `O_PATH | O_DIRECTORY` descriptor of the root; every path is resolved beneath it.
     let rootFD: Int32
 
-    /// Opens (creating it and its parents if missing) the data root.
-    public init(root: String) throws(DataRootError) {
+    /// The operator's bounds (`layers.io-file` in jalmd.yml).
+    let settings: IOFileSettings
+
+    /// Opens (creating it and its parents if missing) the data root, and removes the temp files of
+    /// writes whose process died (`TempSweep`).
+    init(root: String, settings: IOFileSettings = IOFileSettings()) throws(DataRootError) {
         guard !root.isEmpty else { throw DataRootError(root: root, reason: "the data root path is empty") }
         try Self.makeDirectories(root)
         let fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC | jalm_o_path())
         guard fd >= 0 else { throw DataRootError(root: root, reason: Errno.text(errno)) }
         self.rootPath = root
         self.rootFD = fd
+        self.settings = settings
+        var sweep = TempSweep(handler: self)
+        sweep.run()
+    }
+
+    /// The same with default settings.
+    public convenience init(root: String) throws(DataRootError) {
+        try self.init(root: root, settings: IOFileSettings())
     }
 
     deinit { close(rootFD) }
@@ -35,13 +50,18 @@ public final class IOFileHandler: LayerHandler {
     public func handle(op: String, input: JSONValue, context: CallContext) async throws(CallFailure) -> JSONValue {
         switch op {
         case "read": return try readFile(input)
-        case "write": return try writeFile(input)
-        case "append": return try appendFile(input)
+        case "write": return try writeFile(input, dryRun: context.dryRun)
+        case "append": return try appendFile(input, dryRun: context.dryRun)
         case "list": return try listDirectory(input)
         case "stat": return try statEntry(input)
-        case "delete": return try deleteEntry(input)
-        case "move": return try moveEntry(input)
-        case "mkdir": return try makeDirectory(input)
+        case "delete": return try deleteEntry(input, dryRun: context.dryRun)
+        case "move": return try moveEntry(input, dryRun: context.dryRun)
+        case "mkdir": return try makeDirectory(input, dryRun: context.dryRun)
+        case "copy": return try copyFile(input, dryRun: context.dryRun)
+        case "checksum": return try checksumFile(input)
+        case "csv.read": return try readCSV(input)
+        case "csv.write": return try writeCSV(input, dryRun: context.dryRun)
+        case "json.read": return try readJSON(input)
         default: throw CallFailure(.notFound, "unknown op \"\(op)\" in io-file", details: ["op": .string(op)])
         }
     }

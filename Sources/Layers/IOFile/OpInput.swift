@@ -33,6 +33,12 @@ struct OpInput {
         return s
     }
 
+    /// The string at `key`, or nil when absent or null.
+    func optionalString(_ key: String) throws(CallFailure) -> String? {
+        guard let value = fields[key], !value.isNull else { return nil }
+        return try string(key)
+    }
+
     func bool(_ key: String, default fallback: Bool) throws(CallFailure) -> Bool {
         guard let value = fields[key], !value.isNull else { return fallback }
         guard let b = value.boolValue else { throw invalid(key, "must be a boolean, not \(value.typeName)") }
@@ -59,7 +65,23 @@ struct OpInput {
         return e
     }
 
-    func maxBytes() throws(CallFailure) -> Int {
-        try int("max_bytes", default: IOFileLimits.defaultMaxBytes, in: 0...IOFileLimits.maxMaxBytes)
+    /// `max_bytes`: a call may lower the operator's bound (`layers.io-file.<setting>`), never raise it.
+    func maxBytes(setting: String, _ bound: Int) throws(CallFailure) -> Int {
+        try limit("max_bytes", setting: setting, bound)
+    }
+
+    /// An integer from 0 to `bound` (the layer setting named `setting`), `bound` when absent.
+    func limit(_ key: String, setting: String, _ bound: Int, minimum: Int = 0) throws(CallFailure) -> Int {
+        guard let value = fields[key], !value.isNull else { return bound }
+        guard let i = value.intValue, let n = Int(exactly: i), n >= minimum else {
+            throw invalid(key, "must be an integer of at least \(minimum)")
+        }
+        guard n <= bound else {
+            throw CallFailure(
+                .invalidInput,
+                "io-file.\(op): \"\(key)\" is \(n), over the layer's bound of \(bound) (layers.io-file.\(setting) in jalmd.yml)",
+                details: ["pointer": .string("/" + key), "setting": .string(setting), "bound": .int(Int64(bound))])
+        }
+        return n
     }
 }

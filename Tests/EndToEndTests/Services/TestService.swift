@@ -21,6 +21,7 @@ extension TestService {
 /// The servers the catalog examples may name in `needs:`, by name. Each area adds its own entry.
 enum TestServices {
     static let factories: [String: @Sendable () throws -> any TestService] = [
+        "postgres": { try PostgresService() },
         "redis": { try RedisService() },
         "nats": { try NATSService() },
         "smtp": { try SMTPService() },

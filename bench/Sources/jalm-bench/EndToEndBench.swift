@@ -39,10 +39,16 @@ enum EndToEndBench {
 
     /// Runs `clients` threads that each submit-and-wait in a loop for `seconds`.
     static func drive(socket: String, body: [UInt8], seconds: Double, clients: Int) -> (Int, [Double]) {
+        drive(socket: socket, seconds: seconds, clients: clients) { _, _ in body }
+    }
+
+    /// The same with a body per client and iteration (`body(client, n)`).
+    static func drive(socket: String, seconds: Double, clients: Int,
+                      body: @escaping @Sendable (Int, Int) -> [UInt8]) -> (Int, [Double]) {
         let results = Mutex<(count: Int, latencies: [Double])>((0, []))
         let group = DispatchGroup()
         let deadline = Date().addingTimeInterval(seconds)
-        for _ in 0..<clients {
+        for c in 0..<clients {
             group.enter()
             Thread.detachNewThread {
                 let client = UnixHTTPClient(endpoint: .unix(path: socket), timeout: 30)
@@ -51,7 +57,7 @@ enum EndToEndBench {
                 let clock = ContinuousClock()
                 while Date() < deadline {
                     let t0 = clock.now
-                    guard let r = try? client.send(method: "POST", path: "/exec?wait=30", body: body,
+                    guard let r = try? client.send(method: "POST", path: "/exec?wait=30", body: body(c, n),
                                                    contentType: "application/json"), r.status == 200,
                         let v = try? JSONParser.parse(r.body), v["state"] == "completed"
                     else { continue }

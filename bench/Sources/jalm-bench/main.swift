@@ -1,6 +1,6 @@
 import Foundation
 
-// jalm-bench dispatch|spawn|script|expr|e2e — prints figures (lines starting with RESULT are machine-readable).
+// jalm-bench dispatch|spawn|script|expr|e2e|iofile|iodb — prints figures (lines starting with RESULT are machine-readable).
 // bench/run.sh builds it in release mode and runs it beside the C floor (../shared/bench/pingpong.c).
 let args = CommandLine.arguments
 let mode = args.count > 1 ? args[1] : "all"
@@ -25,4 +25,11 @@ if mode == "expr" || mode == "all" {
 }
 if mode == "e2e" || mode == "all" {
     try EndToEndBench.run(binDir: binDir, shareDir: shareDir, dataDir: dataDir + "/e2e", seconds: 5, clients: 64)
+}
+if mode == "iofile" || mode == "all" {
+    try IOFileBench.run(binDir: binDir, shareDir: shareDir, dataDir: dataDir + "/iofile", seconds: 5, clients: 16)
+}
+if mode == "iodb" {
+    // Not in "all": bench/io-db.sh runs it next to its floors (sqlite3 CLI, pgbench) and a PostgreSQL.
+    try IODBBench.run(binDir: binDir, shareDir: shareDir, dataDir: dataDir + "/iodb", seconds: 5)
 }

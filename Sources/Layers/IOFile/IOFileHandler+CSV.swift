@@ -1,0 +1,151 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import JALMWire
+
+extension IOFileHandler {
+    /// `csv.read {path, header, delimiter, max_rows, max_bytes}` → with a header row (the default)
+    /// `{columns, rows: [{column: value}], row_count}`, without `{rows: [[value]], row_count}`. Values are
+    /// strings, as CSV has no types.
+    func readCSV(_ value: JSONValue) throws(CallFailure) -> JSONValue {
+        let input = try OpInput(op: "csv.read", value, allowed: ["path", "header", "delimiter", "max_rows", "max_bytes"])
+        let path = try input.path("path")
+        let header = try input.bool("header", default: true)
+        let delimiter = try input.delimiter()
+        let maxRows = try input.limit("max_rows", setting: "max_csv_rows", settings.maxCSVRows)
+        let maxBytes = try input.maxBytes(setting: "max_read_bytes", settings.maxReadBytes)
+        let bytes = try readWhole(path, maxBytes: maxBytes, action: "read CSV from")
+        let records: [[String]]
+        switch CSV.parse(bytes, delimiter: delimiter, maxRecords: maxRows + (header ? 1 : 0)) {
+        case .success(let r): records = r
+        case .failure(.tooMany):
+            throw CallFailure(.resourceExhausted,
+                              "cannot read \"\(path.text)\" as CSV: it has more than \(maxRows) rows (max_rows)",
+                              retryable: false, details: ["path": .string(path.text), "max_rows": .int(Int64(maxRows))])
+        case .failure(.malformed(let m)):
+            throw CallFailure(.invalidInput, "cannot read \"\(path.text)\" as CSV: line \(m.line): \(m.message)",
+                              details: ["path": .string(path.text), "line": .int(Int64(m.line))])
+        }
+        guard header else {
+            return ["rows": .array(records.map { .array($0.map(JSONValue.string)) }), "row_count": .int(Int64(records.count))]
+        }
+        let columns = records.first ?? []
+        if let duplicate = Self.firstDuplicate(columns) {
+            throw CallFailure(.invalidInput,
+                              "cannot read \"\(path.text)\" as CSV: the header names column \"\(duplicate)\" twice; use header: false",
+                              details: ["path": .string(path.text), "column": .string(duplicate)])
+        }
+        var rows: [JSONValue] = []
+        rows.reserveCapacity(max(records.count - 1, 0))
+        for (n, record) in records.dropFirst().enumerated() {
+            guard record.count == columns.count else {
+                throw CallFailure(
+                    .invalidInput,
+                    "cannot read \"\(path.text)\" as CSV: data row \(n + 1) has \(record.count) fields, the header has \(columns.count)",
+                    details: ["path": .string(path.text), "row": .int(Int64(n + 1))])
+            }
+            var object: [String: JSONValue] = [:]
+            for (name, field) in zip(columns, record) { object[name] = .string(field) }
+            rows.append(.object(object))
+        }
+        return ["columns": .array(columns.map(JSONValue.string)), "rows": .array(rows), "row_count": .int(Int64(rows.count))]
+    }
+
+    /// `csv.write {path, rows, columns, header, delimiter, create_dirs, overwrite, max_bytes, sha256}` →
+    /// `{path, row_count, size, sha256?}`, atomically like `write`. Rows are arrays, or objects laid out by
+    /// `columns` (default: the first row's keys, sorted); values are strings, numbers, booleans or null (empty).
+    func writeCSV(_ value: JSONValue, dryRun: Bool) throws(CallFailure) -> JSONValue {
+        let input = try OpInput(op: "csv.write", value, allowed: ["path", "rows", "columns", "header", "delimiter",
+                                                                   "create_dirs", "overwrite", "max_bytes", "sha256"])
+        let path = try input.path("path")
+        try requireEntry(path, key: "path", op: "csv.write")
+        guard let rows = input.fields["rows"]?.arrayValue else { throw input.invalid("rows", "is required and must be an array") }
+        guard rows.count <= settings.maxCSVRows else {
+            throw CallFailure(.resourceExhausted,
+                              "io-file.csv.write: \"rows\" has \(rows.count) rows, over the layer's bound of \(settings.maxCSVRows) (layers.io-file.max_csv_rows)",
+                              retryable: false, details: ["pointer": "/rows", "max_rows": .int(Int64(settings.maxCSVRows))])
+        }
+        let delimiter = try input.delimiter()
+        let writeHeader = try input.bool("header", default: true)
+        let createDirs = try input.bool("create_dirs", default: false)
+        let overwrite = try input.bool("overwrite", default: true)
+        let maxBytes = try input.maxBytes(setting: "max_write_bytes", settings.maxWriteBytes)
+        var columns: [String]? = nil
+        if let given = input.fields["columns"], !given.isNull {
+            guard let names = given.arrayValue?.compactMap(\.stringValue), names.count == given.arrayValue?.count else {
+                throw input.invalid("columns", "must be an array of strings")
+            }
+            if let d = Self.firstDuplicate(names) { throw input.invalid("columns", "names \"\(d)\" twice") }
+            columns = names
+        } else if let first = rows.first?.objectValue {
+            columns = first.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        }
+        var bytes: [UInt8] = []
+        if writeHeader, let columns { CSV.format(columns, delimiter: delimiter, into: &bytes) }
+        for (n, row) in rows.enumerated() {
+            CSV.format(try Self.csvFields(row, n, columns: columns, input: input), delimiter: delimiter, into: &bytes)
+            if bytes.count > maxBytes { break }  // reported below, without building the rest
+        }
+        try requireWithin(bytes.count, maxBytes, path: path, what: "the CSV text")
+        var out: [String: JSONValue] = ["path": .string(path.text), "row_count": .int(Int64(rows.count)),
+                                        "size": .int(Int64(bytes.count))]
+        if try input.bool("sha256", default: false) { out["sha256"] = .string(SHA256.hex(bytes)) }
+        if dryRun {
+            try previewReplace(path, createDirs: createDirs, action: "write")
+            out["dry_run"] = true
+            return .object(out)
+        }
+        let parent = try openParent(path, create: createDirs, action: "write")
+        defer { close(parent) }
+        try replaceAtomically(parent: parent, path: path, noReplace: !overwrite) { fd in FileIO.writeAll(fd, bytes) }
+        return .object(out)
+    }
+
+    /// The text of each value of row `n`.
+    private static func csvFields(_ row: JSONValue, _ n: Int, columns: [String]?, input: OpInput) throws(CallFailure) -> [String] {
+        let pointer = "rows/\(n)"
+        func text(_ v: JSONValue, _ at: String) throws(CallFailure) -> String {
+            switch v {
+            case .string(let s): return s
+            case .int(let i): return String(i)
+            case .double(let d): return String(d)
+            case .bool(let b): return b ? "true" : "false"
+            case .null: return ""
+            case .array, .object: throw input.invalid(at, "must be a string, number, boolean or null, not \(v.typeName)")
+            }
+        }
+        switch row {
+        case .array(let values):
+            var out: [String] = []
+            for (i, v) in values.enumerated() { out.append(try text(v, "\(pointer)/\(i)")) }
+            return out
+        case .object(let o):
+            guard let columns else { throw input.invalid(pointer, "is an object, but no columns are known") }
+            if let extra = o.keys.sorted().first(where: { !columns.contains($0) }) {
+                throw input.invalid(pointer, "has key \"\(extra)\", which is not among the columns")
+            }
+            var out: [String] = []
+            for c in columns { out.append(try text(o[c] ?? .null, "\(pointer)/\(c)")) }
+            return out
+        default:
+            throw input.invalid(pointer, "must be an array or an object, not \(row.typeName)")
+        }
+    }
+
+    static func firstDuplicate(_ names: [String]) -> String? {
+        var seen = Set<String>()
+        return names.first { !seen.insert($0).inserted }
+    }
+}
+
+extension OpInput {
+    /// `delimiter`: one ASCII character other than a quote or a line end (default ",").
+    func delimiter() throws(CallFailure) -> UInt8 {
+        let text = try string("delimiter", default: ",")
+        let bytes = Array(text.utf8)
+        guard bytes.count == 1, bytes[0] < 0x80, bytes[0] != UInt8(ascii: "\""), bytes[0] != 10, bytes[0] != 13 else {
+            throw invalid("delimiter", "must be one ASCII character other than a quote or a line end")
+        }
+        return bytes[0]
+    }
+}
