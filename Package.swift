@@ -21,16 +21,19 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
+        .package(url: "https://github.com/swiftwasm/WasmKit.git", from: "0.4.2"),
     ],
     targets: [
         // Vocabulary: JSON values, frames and messages. No dependencies, no Foundation.
         .target(name: "JALMWire", swiftSettings: settings),
         // Pure decisions: the error type, supervision and retry state machines.
         .target(name: "JALMCore", dependencies: ["JALMWire"], swiftSettings: settings),
+        // The expression language of `when` conditions and compute-script's `expr` op: pure, bounded.
+        .target(name: "JALMExpr", dependencies: ["JALMWire"], swiftSettings: settings),
         // Capsules: parsing, validation against the catalog, templating (pure).
         .target(
             name: "JALMCapsule",
-            dependencies: ["JALMWire", "JALMCore", .product(name: "Yams", package: "Yams")],
+            dependencies: ["JALMWire", "JALMCore", "JALMExpr", .product(name: "Yams", package: "Yams")],
             swiftSettings: settings),
         // State: the SQLite store with group commit.
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
@@ -88,7 +91,7 @@ let package = Package(
         .systemLibrary(name: "CLibPQ", providers: [.apt(["libpq-dev"])]),
         .executableTarget(name: "jalm-layer-io-db", dependencies: ["JALMLayerKit", "CSQLite", "CLibPQ"], path: "Sources/Layers/IODB", swiftSettings: settings),
         .executableTarget(name: "jalm-layer-io-file", dependencies: ["JALMLayerKit", "CPosix"], path: "Sources/Layers/IOFile", swiftSettings: settings),
-        .executableTarget(name: "jalm-layer-compute-script", dependencies: ["JALMLayerKit", "CPosix"], path: "Sources/Layers/ComputeScript", swiftSettings: settings),
+        .executableTarget(name: "jalm-layer-compute-script", dependencies: ["JALMLayerKit", "JALMExpr", "CPosix", .product(name: "WasmKit", package: "WasmKit")], path: "Sources/Layers/ComputeScript", swiftSettings: settings),
         .executableTarget(name: "jalm-layer-render-html", dependencies: ["JALMLayerKit"], path: "Sources/Layers/RenderHTML", swiftSettings: settings),
         // libcrypto for notify-mq's HMAC-SHA256 webhook signatures.
         .systemLibrary(name: "CLibCrypto", providers: [.apt(["libssl-dev"])]),
@@ -98,7 +101,7 @@ let package = Package(
         // Benchmarks that print their figures (bench/README.md).
         .executableTarget(
             name: "jalm-bench",
-            dependencies: ["JALMRuntime", "JALMWire", "JALMClient", "CPosix"],
+            dependencies: ["JALMRuntime", "JALMWire", "JALMClient", "CPosix", "JALMExpr"],
             path: "bench/Sources/jalm-bench",
             swiftSettings: settings),
 
@@ -107,8 +110,11 @@ let package = Package(
         .testTarget(name: "JALMCapsuleTests", dependencies: ["JALMCapsule"], swiftSettings: settings),
         .testTarget(name: "JALMStoreTests", dependencies: ["JALMStore"], swiftSettings: settings),
         .testTarget(name: "JALMSandboxTests", dependencies: ["JALMSandbox"], swiftSettings: settings),
-        .testTarget(name: "JALMNetTests", dependencies: ["JALMNet", "JALMWire"], swiftSettings: settings),
-        .testTarget(name: "NotifyMQTests", dependencies: ["jalm-layer-notify-mq", "JALMLayerKit", "JALMWire"], swiftSettings: settings),
+        .testTarget(name: "JALMExprTests", dependencies: ["JALMExpr", "JALMWire"], swiftSettings: settings),
+        .testTarget(
+            name: "ExprWasmOpTests",
+            dependencies: ["jalm-layer-compute-script", "JALMLayerKit", .product(name: "WAT", package: "WasmKit")],
+            swiftSettings: settings),
         .testTarget(name: "IOFileTests", dependencies: ["jalm-layer-io-file", "JALMLayerKit"], swiftSettings: settings),
         // A throwaway PostgreSQL server (initdb + postgres on a free loopback port) for io-db's tests.
         .target(name: "PostgresTestServer", path: "Tests/PostgresTestServer", swiftSettings: settings),

@@ -177,6 +177,14 @@ print(1)')"
     for s in "${steps[@]}"; do run "[$s]"; done
 fi
 
+if [ "$LAYER" = compute-script ]; then  # expr and wasm (the wrap module of compute-script.wasm.yml)
+    WRAP=$(grep -m1 -Eo 'AGFzbQ[A-Za-z0-9+/=]{200,}' kernel/step_cards/compute-script.wasm.yml)
+    mkdir -p "$DIR/data/wasm" && echo "$WRAP" | base64 -d >"$DIR/data/wasm/wrap.wasm"
+    run "[$(step x expr '{"expr": "sum(map($.a, x => x * 2))", "data": {"a": [1, 2]}}'),
+          $(step w wasm "{\"module_base64\": \"$WRAP\", \"input\": {\"a\": 1}}"),
+          $(step p wasm '{"path": "wrap.wasm", "input": [1]}'),
+          $(step f wasm "{\"module_base64\": \"$WRAP\", \"fuel\": 5}")]"
+fi
 # SIGTERM: jalmd drains (the plugin gets `drain` and exits 0), then strace exits with it.
 kill -TERM "$(pgrep -P "$STRACE_PID" -x jalmd || echo "$STRACE_PID")" 2>/dev/null || true
 wait "$STRACE_PID" || true

@@ -1,4 +1,5 @@
 import JALMCore
+import JALMExpr
 import JALMWire
 
 /// A parsed capsule: an intent and its steps, with every field's place in the submitted document kept
@@ -49,11 +50,13 @@ public struct Step: Sendable, Hashable {
     public var timeoutMs: Int64?
     /// The step's own retry rule; nil means the default for the op's side effect.
     public var retry: RetrySpec?
+    /// The step's `when:` condition (docs/capsules.md): the step runs only when it is true.
+    public var when: Expression?
     /// Where the step is in the submitted document, e.g. `/steps/2`.
     public var pointer: JSONPointer
 
     public init(index: Int, id: String, layer: String, op: String, input: JSONValue = .object([:]),
-                timeoutMs: Int64? = nil, retry: RetrySpec? = nil, pointer: JSONPointer) {
+                timeoutMs: Int64? = nil, retry: RetrySpec? = nil, when: Expression? = nil, pointer: JSONPointer) {
         self.index = index
         self.id = id
         self.layer = layer
@@ -61,6 +64,7 @@ public struct Step: Sendable, Hashable {
         self.input = input
         self.timeoutMs = timeoutMs
         self.retry = retry
+        self.when = when
         self.pointer = pointer
     }
 

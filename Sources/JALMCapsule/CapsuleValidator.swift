@@ -19,6 +19,7 @@ public struct CapsuleValidator: Sendable {
         for step in capsule.steps {
             let card = try card(for: step)
             let inputPointer = step.pointer.appending("input")
+            try StepCondition.check(step, capsule: capsule, earlier: earlier)
             if Template.containsTemplate(step.input) {
                 try checkReferences(step, capsule: capsule, earlier: earlier)
                 try TemplatedInput.check(step.input, schema: card.inputSchema, at: inputPointer)

@@ -1,11 +1,12 @@
 import JALMCore
+import JALMExpr
 import JALMWire
 
 /// The rules for one entry of `steps`.
 enum StepParser {
-    static let keys: Set<String> = ["id", "layer", "op", "input", "timeout", "retry"]
+    static let keys: Set<String> = ["id", "layer", "op", "input", "timeout", "retry", "when"]
     /// Keys the design names for later issues: refused with a clear message rather than ignored.
-    static let reservedKeys: Set<String> = ["name", "description", "when", "on_error", "compensate"]
+    static let reservedKeys: Set<String> = ["name", "description", "on_error", "compensate"]
 
     static func parse(_ value: JSONValue, index: Int, at pointer: JSONPointer) throws(RunnerError) -> Step {
         guard case .object(let object) = value else {
@@ -28,7 +29,20 @@ enum StepParser {
             retry: try object["retry"].map { v throws(RunnerError) in
                 try RetryParser.parse(v, at: pointer.appending("retry"))
             },
+            when: try object["when"].map { v throws(RunnerError) in try condition(v, at: pointer.appending("when")) },
             pointer: pointer)
+    }
+
+    /// `when:` parsed now, so that a malformed condition is a 422 before anything runs, with its position.
+    static func condition(_ value: JSONValue, at pointer: JSONPointer) throws(RunnerError) -> Expression {
+        guard case .string(let source) = value else {
+            throw invalid("when must be an expression in a string, got \(value.typeName)", at: pointer)
+        }
+        do {
+            return try Expression(parsing: source)
+        } catch {
+            throw invalid("when: \(error.message)", at: pointer)
+        }
     }
 
     static func checkKeys(_ object: [String: JSONValue], at pointer: JSONPointer) throws(RunnerError) {

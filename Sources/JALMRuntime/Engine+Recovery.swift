@@ -41,6 +41,7 @@ extension Engine {
                 outputs[step.id] = latest.output ?? .null
                 continue
             }
+            if let latest, latest.state == StepRunState.skipped.rawValue { continue }
             // An idempotent op is re-run with the same key: the layer or its receiver applies it once.
             let idempotent = catalog.card(layer: step.layer, op: step.op)?.idempotent ?? false
             if let latest, latest.state == StepRunState.dispatched.rawValue || latest.state == StepRunState.queued.rawValue,

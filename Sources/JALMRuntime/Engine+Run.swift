@@ -18,9 +18,17 @@ extension Engine {
         store.submit([.updateExecution(id: id, state: ExecutionState.running.rawValue, startedAt: epochMilliseconds(),
                                        finishedAt: nil, error: nil)])
         var outputs = outputs
+        // Steps run in order and each ends ok or skipped: an earlier step without an output was skipped.
+        var skipped = Set(capsule.steps[..<index].map(\.id)).subtracting(outputs.keys)
         var ending: (ExecutionState, RunnerError?) = (.completed, nil)
         for step in capsule.steps[index...] {
             if Task.isCancelled { ending = (.cancelled, RunnerError(.cancelled, "cancelled before step \(step.id)")); break }
+            if let gate = gate(step, capsule: capsule, execution: id, outputs: outputs, skipped: skipped,
+                               attempt: (attempts[step.index] ?? 0) + 1) {
+                if case .failed(let error) = gate { ending = (.failed, error); break }
+                skipped.insert(step.id)
+                continue
+            }
             var context = TemplateContext(vars: capsule.vars, stepOutputs: outputs)
             if !capsule.secretNames.isEmpty {
                 do { context.secrets = try loadSecrets(capsule.secretNames) } catch {

@@ -104,10 +104,21 @@ import Testing
     }
 
     @Test func reservedStepKeysAreNotSupportedYet() {
-        for key in ["name", "description", "when", "on_error", "compensate"] {
+        for key in ["name", "description", "on_error", "compensate"] {
             expectInvalid(at: "/steps/0/\(key)", "not supported yet") {
                 _ = try CapsuleParser.parse(withStep { $0[key] = "x" })
             }
+        }
+    }
+
+    @Test func whenIsParsedWithTheCapsule() throws {
+        let c = try CapsuleParser.parse(withStep { $0["when"] = "$.vars.n > 1" })
+        #expect(c.steps[0].when?.source == "$.vars.n > 1")
+        expectInvalid(at: "/steps/0/when", "when: the expression ends where a value was expected at line 2, column 3 (offset 10)") {
+            _ = try CapsuleParser.parse(withStep { $0["when"] = "$.a > 1\n *" })
+        }
+        expectInvalid(at: "/steps/0/when", "when must be an expression in a string") {
+            _ = try CapsuleParser.parse(withStep { $0["when"] = 1 })
         }
     }
 

@@ -1,6 +1,6 @@
 import Foundation
 
-// jalm-bench dispatch|spawn|script|e2e|iofile|iodb — prints figures (lines starting with RESULT are machine-readable).
+// jalm-bench dispatch|spawn|script|expr|e2e|iofile|iodb — prints figures (lines starting with RESULT are machine-readable).
 // bench/run.sh builds it in release mode and runs it beside the C floor (../shared/bench/pingpong.c).
 let args = CommandLine.arguments
 let mode = args.count > 1 ? args[1] : "all"
@@ -19,6 +19,9 @@ if mode == "spawn" || mode == "all" {
 }
 if mode == "script" || mode == "all" {
     try ScriptBench.run(binDir: binDir, shareDir: shareDir, dataDir: dataDir + "/script", runs: Int(args.dropFirst(2).first ?? "") ?? 300)
+}
+if mode == "expr" || mode == "all" {
+    try await ExprBench.run(binDir: binDir, dataDir: dataDir, seconds: 2)
 }
 if mode == "e2e" || mode == "all" {
     try EndToEndBench.run(binDir: binDir, shareDir: shareDir, dataDir: dataDir + "/e2e", seconds: 5, clients: 64)

@@ -1,0 +1,75 @@
+import JALMCore
+import JALMExpr
+import JALMWire
+
+/// A step's `when:` condition: what it sees, how it is checked before the run, how it is decided.
+///
+/// The condition is an expression of the `expr` language (docs/expr.md) over the root object
+/// `{vars, steps: {ID: {state, output}}, execution: {id, intent}}`, where `steps` holds the steps that
+/// came before: `state` is `"ok"` (with its `output`) or `"skipped"` (with a null `output`).
+public enum StepCondition {
+    /// The keys of the root object.
+    public static let rootKeys: Set<String> = ["vars", "steps", "execution"]
+
+    /// The object a condition is evaluated over.
+    public static func root(capsule: Capsule, executionID: String, outputs: [String: JSONValue],
+                            skipped: Set<String>) -> JSONValue
+    {
+        var steps: [String: JSONValue] = [:]
+        for (id, output) in outputs { steps[id] = ["state": "ok", "output": output] }
+        for id in skipped { steps[id] = ["state": "skipped", "output": nil] }
+        return ["vars": .object(capsule.vars), "steps": .object(steps),
+                "execution": ["id": .string(executionID), "intent": .string(capsule.intent)]]
+    }
+
+    /// True when the step should run. A condition that fails to evaluate, or gives anything but a
+    /// boolean, fails the step: `invalid_input` (or `resource_exhausted` for a budget) at `/steps/N/when`.
+    public static func holds(_ step: Step, over root: JSONValue, limits: ExprLimits = .standard) throws(RunnerError)
+        -> Bool
+    {
+        guard let condition = step.when else { return true }
+        let at = step.pointer.appending("when")
+        let value: JSONValue
+        do { value = try condition.evaluate(over: root, limits: limits) } catch {
+            throw RunnerError(error.code, "step \(step.id): when: \(error.message)", at: at)
+        }
+        guard case .bool(let b) = value else {
+            throw RunnerError(.invalidInput, "step \(step.id): when must give a boolean, got \(value.typeName)", at: at)
+        }
+        return b
+    }
+
+    /// Before the run: every constant path the condition reads starts at a root key; `$.steps.ID` names
+    /// an earlier step, and `$.vars.NAME` an existing var.
+    static func check(_ step: Step, capsule: Capsule, earlier: Set<String>) throws(RunnerError) {
+        guard let condition = step.when else { return }
+        let at = step.pointer.appending("when")
+        for path in condition.rootPaths {
+            guard let first = path.first else { continue }
+            guard rootKeys.contains(first) else {
+                throw invalid("when reads $.\(first); a condition sees $.vars, $.steps and $.execution", at: at)
+            }
+            if first == "steps", path.count > 1, !earlier.contains(path[1]) {
+                throw invalid("when reads $.steps.\(path[1]), which is not a step that runs before \(step.id)", at: at)
+            }
+            if first == "vars", path.count > 1, capsule.vars[path[1]] == nil {
+                throw invalid("when reads $.vars.\(path[1]), and there is no var \"\(path[1])\"", at: at)
+            }
+        }
+    }
+
+    /// The first template in the step's input that refers to a skipped step, as an error; nil if none.
+    /// A skipped step has no output: referring to it is a clear error, not a silent null.
+    public static func skippedReference(_ step: Step, skipped: Set<String>) -> RunnerError? {
+        guard !skipped.isEmpty,
+              let references = try? Template.references(in: step.input, at: step.pointer.appending("input"))
+        else { return nil }
+        for reference in references {
+            if case .steps(let id) = reference.root, skipped.contains(id) {
+                return invalid("template \(reference.text): step \"\(id)\" was skipped (its when was false), "
+                    + "so it has no output; give this step a when that tests $.steps.\(id).state", at: reference.pointer)
+            }
+        }
+        return nil
+    }
+}
