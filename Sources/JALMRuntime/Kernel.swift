@@ -36,7 +36,9 @@ public final class Kernel: Service, Sendable {
         // Landlock can only grant a path that exists: make the layers' read-write folders before any launch,
         // owned by the user the plugins run as.
         let owner = sandbox.user
-        for dir in ["files", "db", "script-tmp"] {
+        // templates/ (render-html) and wasm/ (compute-script) are read-only to the layers; made here so that
+        // their Landlock rule exists from the first start and the operator knows where to put files.
+        for dir in ["files", "db", "script-tmp", "templates", "wasm"] {
             let path = config.dataDirectory + "/" + dir
             try fm.createDirectory(atPath: path, withIntermediateDirectories: true)
             if let owner, chown(path, owner.uid, owner.gid) != 0 {
