@@ -62,7 +62,7 @@ import Testing
         #expect(try daemon.waitUntil(5) {
             let events = try daemon.layer("io-http")["events"]?.arrayValue ?? []
             return events.contains { $0["event"] == "swap" && $0["detail"]?["result"] == "ok" }
-        }, "\(try daemon.layer("io-http")["events"] ?? .null)")
+        }, "no swap event with result ok in the journal")
         // Who asked: the control socket's peer credentials.
         #expect(record["by"]?.stringValue?.hasPrefix("uid \(getuid()) pid ") == true, "\(record)")
     }
