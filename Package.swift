@@ -21,6 +21,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
+        // render-html: Mustache templates and Markdown.
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/JohnSundell/Ink.git", from: "0.6.0"),
     ],
     targets: [
         // Vocabulary: JSON values, frames and messages. No dependencies, no Foundation.
@@ -83,7 +86,13 @@ let package = Package(
         .executableTarget(name: "jalm-layer-io-db", dependencies: ["JALMLayerKit"], path: "Sources/Layers/IODB", swiftSettings: settings),
         .executableTarget(name: "jalm-layer-io-file", dependencies: ["JALMLayerKit", "CPosix"], path: "Sources/Layers/IOFile", swiftSettings: settings),
         .executableTarget(name: "jalm-layer-compute-script", dependencies: ["JALMLayerKit"], path: "Sources/Layers/ComputeScript", swiftSettings: settings),
-        .executableTarget(name: "jalm-layer-render-html", dependencies: ["JALMLayerKit"], path: "Sources/Layers/RenderHTML", swiftSettings: settings),
+        .executableTarget(
+            name: "jalm-layer-render-html",
+            dependencies: [
+                "JALMLayerKit", "CPosix", .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Ink", package: "Ink"),
+            ],
+            path: "Sources/Layers/RenderHTML", swiftSettings: settings),
         .executableTarget(name: "jalm-layer-notify-mq", dependencies: ["JALMLayerKit"], path: "Sources/Layers/NotifyMQ", swiftSettings: settings),
         // Fixture plugins for the end-to-end tests: echo, slow, crash-on-start, oversize-frame, no-hello, ...
         .executableTarget(name: "jalm-fixture-layer", dependencies: ["JALMLayerKit", "JALMWire", "CPosix"], path: "Tests/FixtureLayers", swiftSettings: settings),
@@ -100,6 +109,7 @@ let package = Package(
         .testTarget(name: "JALMStoreTests", dependencies: ["JALMStore"], swiftSettings: settings),
         .testTarget(name: "JALMSandboxTests", dependencies: ["JALMSandbox"], swiftSettings: settings),
         .testTarget(name: "IOFileTests", dependencies: ["jalm-layer-io-file", "JALMLayerKit"], swiftSettings: settings),
+        .testTarget(name: "RenderHTMLTests", dependencies: ["jalm-layer-render-html", "JALMLayerKit"], swiftSettings: settings),
         .testTarget(name: "EndToEndTests", dependencies: ["JALMWire", "JALMCapsule", "JALMClient", "JALMStore", "CPosix"], swiftSettings: settings),
     ]
 )

@@ -91,6 +91,18 @@ if [ "$LAYER" = io-file ]; then
           $(step mv move '{"from": "t/a.txt", "to": "t/sub/b.txt"}'),
           $(step d delete '{"path": "t", "recursive": true}')]"
 fi
+if [ "$LAYER" = render-html ]; then
+    mkdir -p "$DIR/data/templates/parts"
+    printf '<h1>{{title}}</h1>\n{{#items}}\n  {{>parts/row}}\n{{/items}}\n' >"$DIR/data/templates/page.mustache"
+    printf '<li>{{name}}</li>\n' >"$DIR/data/templates/parts/row.mustache"
+    printf 'x{{>loop}}' >"$DIR/data/templates/loop.mustache"
+    run "[$(step f render '{"template_file": "page.mustache", "data": {"title": "<T>", "items": [{"name": "a"}]}}'),
+          $(step i render '{"template": "<%#xs%><%.%><%/xs%>", "delimiters": "<% %>", "data": {"xs": [1, 2]}}'),
+          $(step m markdown '{"markdown": "# T\n\n<b>x</b> [l](javascript:alert(1))"}')]"
+    run "[$(step l render '{"template_file": "loop.mustache"}')]"
+    run "[$(step s render '{"template": "<%nope%>", "delimiters": "<% %>", "strict": true}')]"
+    run "[$(step o render '{"template_file": "../trace.yml"}')]"
+fi
 
 # SIGTERM: jalmd drains (the plugin gets `drain` and exits 0), then strace exits with it.
 kill -TERM "$(pgrep -P "$STRACE_PID" -x jalmd || echo "$STRACE_PID")" 2>/dev/null || true

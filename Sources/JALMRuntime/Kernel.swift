@@ -27,10 +27,10 @@ public final class Kernel: Service, Sendable {
         self.logger = logger
         let fm = FileManager.default
         let sandbox = try SandboxSetup(config: config, logger: logger)
-        // Landlock can only grant a path that exists: make the layers' read-write folders before any launch,
-        // owned by the user the plugins run as.
+        // Landlock can only grant a path that exists: make the layers' folders before any launch (read-write
+        // ones for io-file and io-db, the read-only templates folder of render-html), owned by the plugins' user.
         let owner = sandbox.user
-        for dir in ["files", "db"] {
+        for dir in ["files", "db", "templates"] {
             let path = config.dataDirectory + "/" + dir
             try fm.createDirectory(atPath: path, withIntermediateDirectories: true)
             if let owner, chown(path, owner.uid, owner.gid) != 0 {
