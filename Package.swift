@@ -86,20 +86,22 @@ let package = Package(
         .executableTarget(name: "jalm-layer-io-db", dependencies: ["JALMLayerKit"], path: "Sources/Layers/IODB", swiftSettings: settings),
         .executableTarget(name: "jalm-layer-io-file", dependencies: ["JALMLayerKit", "CPosix"], path: "Sources/Layers/IOFile", swiftSettings: settings),
         .executableTarget(name: "jalm-layer-compute-script", dependencies: ["JALMLayerKit"], path: "Sources/Layers/ComputeScript", swiftSettings: settings),
-        .executableTarget(
-            name: "jalm-layer-render-html",
+        // render-html's ops as a library, so that the benchmark can render in-process.
+        .target(
+            name: "RenderHTMLKit",
             dependencies: [
-                "JALMLayerKit", "CPosix", .product(name: "Mustache", package: "swift-mustache"),
+                "JALMLayerKit", "JALMWire", "CPosix", .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Ink", package: "Ink"),
             ],
-            path: "Sources/Layers/RenderHTML", swiftSettings: settings),
+            path: "Sources/Layers/RenderHTMLKit", swiftSettings: settings),
+        .executableTarget(name: "jalm-layer-render-html", dependencies: ["JALMLayerKit", "RenderHTMLKit"], path: "Sources/Layers/RenderHTML", swiftSettings: settings),
         .executableTarget(name: "jalm-layer-notify-mq", dependencies: ["JALMLayerKit"], path: "Sources/Layers/NotifyMQ", swiftSettings: settings),
         // Fixture plugins for the end-to-end tests: echo, slow, crash-on-start, oversize-frame, no-hello, ...
         .executableTarget(name: "jalm-fixture-layer", dependencies: ["JALMLayerKit", "JALMWire", "CPosix"], path: "Tests/FixtureLayers", swiftSettings: settings),
         // Benchmarks that print their figures (bench/README.md).
         .executableTarget(
             name: "jalm-bench",
-            dependencies: ["JALMRuntime", "JALMWire", "JALMClient", "CPosix"],
+            dependencies: ["JALMRuntime", "JALMWire", "JALMClient", "CPosix", "RenderHTMLKit"],
             path: "bench/Sources/jalm-bench",
             swiftSettings: settings),
 
@@ -109,7 +111,7 @@ let package = Package(
         .testTarget(name: "JALMStoreTests", dependencies: ["JALMStore"], swiftSettings: settings),
         .testTarget(name: "JALMSandboxTests", dependencies: ["JALMSandbox"], swiftSettings: settings),
         .testTarget(name: "IOFileTests", dependencies: ["jalm-layer-io-file", "JALMLayerKit"], swiftSettings: settings),
-        .testTarget(name: "RenderHTMLTests", dependencies: ["jalm-layer-render-html", "JALMLayerKit"], swiftSettings: settings),
+        .testTarget(name: "RenderHTMLTests", dependencies: ["RenderHTMLKit", "JALMLayerKit"], swiftSettings: settings),
         .testTarget(name: "EndToEndTests", dependencies: ["JALMWire", "JALMCapsule", "JALMClient", "JALMStore", "CPosix"], swiftSettings: settings),
     ]
 )

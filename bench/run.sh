@@ -31,6 +31,11 @@ if floor_p50 and "dispatch_p50_us" in jalm:
     print(f"dispatch p50 {jalm['dispatch_p50_us']} us vs floor {floor_p50} us: {float(jalm['dispatch_p50_us'])/floor_p50:.2f}x (target <= 1.5x)")
 if floor_rate and "dispatch_calls_per_s_64" in jalm:
     print(f"dispatch 64 in flight {jalm['dispatch_calls_per_s_64']} calls/s vs floor {floor_rate:.0f}/s: {float(jalm['dispatch_calls_per_s_64'])/floor_rate:.2f} of floor (target >= 100k calls/s)")
+if floor_p50 and "render_runner_p50_us" in jalm:
+    print(f"render via runner p50 {jalm['render_runner_p50_us']} us = in-process {jalm.get('render_inprocess_p50_us')} us "
+          f"+ dispatch (echo of the same bytes {jalm.get('render_echo_p50_us')} us); floor round trip {floor_p50} us")
+for k in ("render_inprocess_per_s", "render_runner_per_s", "render_runner_per_s_2"):
+    if k in jalm: print(f"{k}: {jalm[k]}")
 for k in ("e2e_1step_per_s", "e2e_3step_per_s"):
     if k in jalm: print(f"{k}: {jalm[k]} (target 3-step >= 5000/s)")
 PY

@@ -1,6 +1,6 @@
 import JALMWire
 import Testing
-@testable import jalm_layer_render_html
+@testable import RenderHTMLKit
 
 @Suite struct RenderTests {
     @Test func escapesTextAndAttributes() throws {

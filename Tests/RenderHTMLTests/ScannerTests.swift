@@ -1,5 +1,5 @@
 import Testing
-@testable import jalm_layer_render_html
+@testable import RenderHTMLKit
 
 @Suite struct ScannerTests {
     @Test func findsTagsAndDelimiters() throws {

@@ -4,7 +4,7 @@ import Glibc
 import Foundation
 import JALMLayerKit
 import JALMWire
-@testable import jalm_layer_render_html
+@testable import RenderHTMLKit
 
 /// A handler over a fresh temp templates folder.
 struct Fixture {

@@ -1,5 +1,6 @@
 import JALMLayerKit
 import JALMWire
+import RenderHTMLKit
 
 // The render-html layer: Mustache templates (inline or beneath <data>/templates) and Markdown, to HTML.
 // JALM_TEMPLATES_ROOT overrides the templates folder (tests).
