@@ -48,6 +48,14 @@ import Testing
         }
     }
 
+    @Test func emphasisPastTheMarkerBudgetPrintsAsText() throws {
+        let f = try Fixture()
+        #expect(try f.markdown(["markdown": "*a* _b_ ~~c~~ `x_y*z`"]) == "<p><em>a</em> <em>b</em> <s>c</s> <code>x_y*z</code></p>")
+        let many = String(repeating: "*a* ", count: 600)
+        let html = try f.markdown(["markdown": .string(many)])
+        #expect(html.contains("<em>a</em>") && html.hasSuffix("*a*</p>"), "\(html.suffix(40))")
+    }
+
     @Test func limits() throws {
         #expect(try Fixture().markdown(["markdown": "a & b &amp; &#60; &x<y;"]) == "<p>a &amp; b &amp; &#60; &amp;x&lt;y;</p>")
         let f = try Fixture(config: ["max_markdown_bytes": 10])
@@ -72,7 +80,8 @@ import Testing
         String(repeating: "&", count: 60000), String(repeating: "&amp;", count: 10000), (0..<128).map { String(repeating: " ", count: $0) + "- x\n" }.joined(),
         String(repeating: "*", count: 5000) + "x", String(repeating: "- ", count: 3000) + "x",
         String(repeating: "  - x\n", count: 2000), String(repeating: "`", count: 5000),
-        String(repeating: "[a](", count: 4),
+        String(repeating: "[a](", count: 4), String(repeating: "_a", count: 30000), String(repeating: "*a", count: 30000),
+        String(repeating: "~~a", count: 20000),
     ]
 
     @Test(arguments: 0..<pathological.count) func pathologicalInputFinishes(index: Int) throws {

@@ -84,6 +84,9 @@ import Testing
         let f = try Fixture()
         #expect(f.html(["template": "<ul>\n<%#xs%>\n<li><%.%></li>\n<%/xs%>\n</ul>", "delimiters": "<% %>", "data": ["xs": [1, 2]]])
                 == "<ul>\n<li>1</li>\n<li>2</li>\n</ul>")
+        #expect(f.html(["template": "<%a%>|<%& b%>", "delimiters": "<% %>", "strict": true, "data": ["a": 1, "b": "<"]]) == "1|<")
+        let e = f.error(["template": "x\n<%#s%><%a%><%/s%>", "delimiters": "<% %>", "strict": true, "data": ["s": true]])
+        #expect(e?.details?["variable"] == "a" && e?.details?["line"] == 2)
         #expect(f.html(["template": "[[>p]]", "delimiters": "[[ ]]", "partials": ["p": "[[v]]!"], "data": ["v": "<"]]) == "&lt;!")
     }
 

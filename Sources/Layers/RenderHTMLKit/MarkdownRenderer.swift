@@ -12,9 +12,13 @@ import Ink
 /// (relative) target is kept; any other (`javascript:`, `data:`, `vbscript:`, an entity-encoded
 /// colon...) becomes `#`.
 enum MarkdownRenderer {
-    /// The noncharacters U+FDD0 (`<`), U+FDD1 (`"`), U+FDD2 (a bare `&`) stand in for what Ink must not
-    /// see; their UTF-8 is EF B7 90/91/92.
-    static let sentinelLead: [UInt8] = [0xEF, 0xB7]
+    /// The noncharacters U+FDD0 (`<`), U+FDD1 (`"`), U+FDD2 (a bare `&`), U+FDD3…5 (`*`, `_`, `~` past
+    /// `maxStyleMarkers`) stand in for what Ink must not see; their UTF-8 is EF B7 90…95.
+    ///
+    /// Ink's emphasis parsing is quadratic in the number of markers (5,000 `*`: 0.6 s in a debug
+    /// build), so only the first `maxStyleMarkers` `*`, `_` and `~` of a text can open or close emphasis;
+    /// later ones print as themselves.
+    static let maxStyleMarkers = 1000
 
     static func html(_ markdown: String, allowHTML: Bool) -> String {
         let parser = MarkdownParser(modifiers: [
@@ -33,9 +37,10 @@ enum MarkdownRenderer {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count + bytes.count / 8)
         var i = 0
+        var markers = 0
         while i < bytes.count {
             let b = bytes[i]
-            if b == 0xEF, i + 2 < bytes.count, bytes[i + 1] == 0xB7, (0x90...0x92).contains(bytes[i + 2]) {
+            if b == 0xEF, i + 2 < bytes.count, bytes[i + 1] == 0xB7, (0x90...0x95).contains(bytes[i + 2]) {
                 out += [0xEF, 0xBF, 0xBD]  // U+FFFD for a noncharacter already in the input
                 i += 3
                 continue
@@ -44,6 +49,13 @@ enum MarkdownRenderer {
             case UInt8(ascii: "<") where !allowHTML: out += [0xEF, 0xB7, 0x90]
             case UInt8(ascii: "\"") where !allowHTML: out += [0xEF, 0xB7, 0x91]
             case UInt8(ascii: "&") where !startsEntity(bytes, at: i): out += [0xEF, 0xB7, 0x92]
+            case UInt8(ascii: "*"), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                markers += 1
+                if markers > maxStyleMarkers {
+                    out += [0xEF, 0xB7, b == UInt8(ascii: "*") ? 0x93 : b == UInt8(ascii: "_") ? 0x94 : 0x95]
+                } else {
+                    out.append(b)
+                }
             default: out.append(b)
             }
             i += 1
@@ -75,6 +87,9 @@ enum MarkdownRenderer {
                 case 0x90: out += Array("&lt;".utf8); i += 3; continue
                 case 0x91: out += Array("&quot;".utf8); i += 3; continue
                 case 0x92: out += Array("&amp;".utf8); i += 3; continue
+                case 0x93: out.append(UInt8(ascii: "*")); i += 3; continue
+                case 0x94: out.append(UInt8(ascii: "_")); i += 3; continue
+                case 0x95: out.append(UInt8(ascii: "~")); i += 3; continue
                 default: break
                 }
             }
