@@ -55,6 +55,7 @@ let package = Package(
                 "JALMRuntime", "CPosix", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: settings),
         .executableTarget(
@@ -82,10 +83,13 @@ let package = Package(
         .executableTarget(name: "jalm-launch", path: "Sources/jalm-launch", linkerSettings: [.linkedLibrary("seccomp")]),
         // What a plugin links: handshake, read loop, op dispatch, cancel, drain.
         .target(name: "JALMLayerKit", dependencies: ["JALMWire", "JALMCore", "CPosix"], swiftSettings: settings),
-        .executableTarget(name: "jalm-layer-io-http", dependencies: ["JALMLayerKit"], path: "Sources/Layers/IOHTTP", swiftSettings: settings),
+        // The network: libcurl (one multi handle per process) behind an SSRF guard, for io-http and notify-mq.
+        .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .target(name: "JALMNet", dependencies: ["CCurl", "JALMWire"], swiftSettings: settings),
+        .executableTarget(name: "jalm-layer-io-http", dependencies: ["JALMLayerKit", "JALMNet"], path: "Sources/Layers/IOHTTP", swiftSettings: settings),
         .executableTarget(name: "jalm-layer-io-db", dependencies: ["JALMLayerKit"], path: "Sources/Layers/IODB", swiftSettings: settings),
         .executableTarget(name: "jalm-layer-io-file", dependencies: ["JALMLayerKit", "CPosix"], path: "Sources/Layers/IOFile", swiftSettings: settings),
-        .executableTarget(name: "jalm-layer-compute-script", dependencies: ["JALMLayerKit"], path: "Sources/Layers/ComputeScript", swiftSettings: settings),
+        .executableTarget(name: "jalm-layer-compute-script", dependencies: ["JALMLayerKit", "CPosix"], path: "Sources/Layers/ComputeScript", swiftSettings: settings),
         // render-html's ops as a library, so that the benchmark can render in-process.
         .target(
             name: "RenderHTMLKit",
@@ -95,7 +99,9 @@ let package = Package(
             ],
             path: "Sources/Layers/RenderHTMLKit", swiftSettings: settings),
         .executableTarget(name: "jalm-layer-render-html", dependencies: ["JALMLayerKit", "RenderHTMLKit"], path: "Sources/Layers/RenderHTML", swiftSettings: settings),
-        .executableTarget(name: "jalm-layer-notify-mq", dependencies: ["JALMLayerKit"], path: "Sources/Layers/NotifyMQ", swiftSettings: settings),
+        // libcrypto for notify-mq's HMAC-SHA256 webhook signatures.
+        .systemLibrary(name: "CLibCrypto", providers: [.apt(["libssl-dev"])]),
+        .executableTarget(name: "jalm-layer-notify-mq", dependencies: ["JALMLayerKit", "JALMNet", "CLibCrypto"], path: "Sources/Layers/NotifyMQ", swiftSettings: settings),
         // Fixture plugins for the end-to-end tests: echo, slow, crash-on-start, oversize-frame, no-hello, ...
         .executableTarget(name: "jalm-fixture-layer", dependencies: ["JALMLayerKit", "JALMWire", "CPosix"], path: "Tests/FixtureLayers", swiftSettings: settings),
         // Benchmarks that print their figures (bench/README.md).
@@ -110,6 +116,8 @@ let package = Package(
         .testTarget(name: "JALMCapsuleTests", dependencies: ["JALMCapsule"], swiftSettings: settings),
         .testTarget(name: "JALMStoreTests", dependencies: ["JALMStore"], swiftSettings: settings),
         .testTarget(name: "JALMSandboxTests", dependencies: ["JALMSandbox"], swiftSettings: settings),
+        .testTarget(name: "JALMNetTests", dependencies: ["JALMNet", "JALMWire"], swiftSettings: settings),
+        .testTarget(name: "NotifyMQTests", dependencies: ["jalm-layer-notify-mq", "JALMLayerKit", "JALMWire"], swiftSettings: settings),
         .testTarget(name: "IOFileTests", dependencies: ["jalm-layer-io-file", "JALMLayerKit"], swiftSettings: settings),
         .testTarget(name: "RenderHTMLTests", dependencies: ["RenderHTMLKit", "JALMLayerKit"], swiftSettings: settings),
         .testTarget(name: "EndToEndTests", dependencies: ["JALMWire", "JALMCapsule", "JALMClient", "JALMStore", "CPosix"], swiftSettings: settings),

@@ -31,6 +31,12 @@ if floor_p50 and "dispatch_p50_us" in jalm:
     print(f"dispatch p50 {jalm['dispatch_p50_us']} us vs floor {floor_p50} us: {float(jalm['dispatch_p50_us'])/floor_p50:.2f}x (target <= 1.5x)")
 if floor_rate and "dispatch_calls_per_s_64" in jalm:
     print(f"dispatch 64 in flight {jalm['dispatch_calls_per_s_64']} calls/s vs floor {floor_rate:.0f}/s: {float(jalm['dispatch_calls_per_s_64'])/floor_rate:.2f} of floor (target >= 100k calls/s)")
+plain = jalm.get("script_plain_p50_us")
+for k, name in (("script_bwrap_p50_us", "bwrap --unshare-all"), ("script_firejail_p50_us", "firejail"),
+                ("script_runner_p50_us", "confined compute-script run, whole runner"),
+                ("script_zygote_p50_us", "confined compute-script run, inside the zygote")):
+    if plain and k in jalm:
+        print(f"{name}: p50 {float(jalm[k])/1000:.2f} ms = {float(jalm[k])/float(plain):.2f}x plain python3 -c pass ({float(plain)/1000:.2f} ms; target <= 3 ms)")
 if floor_p50 and "render_runner_p50_us" in jalm:
     print(f"render via runner p50 {jalm['render_runner_p50_us']} us = in-process {jalm.get('render_inprocess_p50_us')} us "
           f"+ dispatch (echo of the same bytes {jalm.get('render_echo_p50_us')} us); floor round trip {floor_p50} us")

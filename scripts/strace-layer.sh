@@ -54,11 +54,42 @@ SOCK=$DIR/data/jalmd.sock
 mkdir -p "$DIR/data"
 # Unconfined (no launcher): the trace shows what the plugin itself needs, which is what the policy allows.
 echo "sandbox: off" >"$DIR/trace.yml"
+if [ "$LAYER" = notify-mq ]; then
+    . scripts/strace-notify-mq.sh
+    notify_mq_setup "$DIR"
+    trap 'notify_mq_stop; [ -n "${KEEP:-}" ] || rm -rf "$DIR"' EXIT
+fi
 
 # -ff -o gives one file per pid: trace.PID. -qq hides attach/exit noise; -e trace=all is the default
 # made explicit (every syscall, not a class of them).
-strace -f -ff -qq -e trace=all -o "$DIR/trace" "$BIN/jalmd" --config "$DIR/trace.yml" --data "$DIR/data" --listen none \
-    >"$DIR/jalmd.log" 2>&1 &
+# compute-script makes one cgroup per run beneath its process's own leaf, which a sandbox-off jalmd does
+# not make: the traced jalmd starts in a cgroup of its own (v1 memory, pids, cpu; removed at exit).
+CGDIRS=""
+if [ "$LAYER" = compute-script ]; then
+    for c in memory pids cpu; do
+        own=$(awk -F: -v c="$c" '$2 ~ "(^|,)" c "(,|$)" {print $3}' /proc/self/cgroup)
+        [ -n "$own" ] && CGDIRS="$CGDIRS /sys/fs/cgroup/$c${own%/}/jalm-strace-$$"
+    done
+    for d in $CGDIRS; do mkdir -p "$d"; done
+    cleanup_cgroups() {  # what is still in them was started by this script's jalmd: kill it by pid, then rmdir
+        for _ in $(seq 1 50); do
+            left=0
+            for d in $CGDIRS; do
+                for p in $(cat "$d"/cgroup.procs "$d"/*/cgroup.procs 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; left=1; done
+                rmdir "$d"/*/ "$d" 2>/dev/null || left=1
+            done
+            [ $left = 0 ] && break
+            sleep 0.1
+        done
+        [ -n "${KEEP:-}" ] || rm -rf "$DIR"
+    }
+    trap cleanup_cgroups EXIT
+fi
+(
+    for d in $CGDIRS; do echo "$BASHPID" >"$d/cgroup.procs"; done
+    exec strace -f -ff -qq -e trace=all -o "$DIR/trace" "$BIN/jalmd" --config "$DIR/trace.yml" --data "$DIR/data" \
+        --listen none
+) >"$DIR/jalmd.log" 2>&1 &
 STRACE_PID=$!
 
 api() { curl -sS --unix-socket "$SOCK" -H 'content-type: application/json' "$@"; }
@@ -102,6 +133,36 @@ if [ "$LAYER" = render-html ]; then
     run "[$(step l render '{"template_file": "loop.mustache"}')]"
     run "[$(step s render '{"template": "<%nope%>", "delimiters": "<% %>", "strict": true}')]"
     run "[$(step o render '{"template_file": "../trace.yml"}')]"
+fi
+
+if [ "$LAYER" = notify-mq ]; then notify_mq_run; fi
+
+if [ "$LAYER" = compute-script ]; then
+    # Real runs: python3 (plain, main(input), a file in its temp folder), sh, node when present, and
+    # runs that meet each limit or try what the sandbox denies (sockets, a fork bomb, a leftover child).
+    py() { step "$1" run "{\"language\": \"python3\", \"code\": $(jq -Rs . <<<"$2") ${3:+, $3}}"; }
+    # One capsule per step: a step that fails (the limit runs) ends its capsule.
+    steps=(
+        "$(py p1 'import json,sys; print(json.dumps({"n": json.load(sys.stdin)}))')"
+        "$(py p2 'def main(i):
+    import os, time
+    open("f.txt", "w").write("x"); os.listdir("."); os.mkdir("d"); os.remove("f.txt")
+    return {"now": time.time() > 0, "cpus": os.cpu_count()}')"
+        "$(step s1 run '{"language": "sh", "code": "cat; echo; ls >/dev/null; date >/dev/null; echo {}"}')"
+        "$(step n1 run '{"language": "node", "code": "process.stdin.resume(); process.stdin.on(\"end\", () => console.log(\"{}\"))"}')"
+        "$(py l1 'import socket; socket.socket()')"
+        "$(py l2 'import socket; socket.socket(socket.AF_UNIX)')"
+        "$(py l3 'x = b"a" * (200 << 20)' '"limits": {"memory_mb": 64}')"
+        "$(py l4 'import os, time
+for i in range(40): os.fork() or time.sleep(2)' '"limits": {"pids": 8}')"
+        "$(py l5 'while True: pass' '"limits": {"cpu_seconds": 1}')"
+        "$(py l6 'import time; time.sleep(5)' '"limits": {"wall_ms": 200}')"
+        "$(py l7 'print("x" * 100000)' '"limits": {"stdout_bytes": 1000}')"
+        "$(py l8 'import os, time
+if os.fork() == 0: time.sleep(60)
+print(1)')"
+    )
+    for s in "${steps[@]}"; do run "[$s]"; done
 fi
 
 # SIGTERM: jalmd drains (the plugin gets `drain` and exits 0), then strace exits with it.

@@ -11,23 +11,36 @@ import JALMRuntime
 /// The listeners: the control socket (mode 0660, no token: its file mode is the guard) and, when
 /// configured, TCP (a bearer token, mandatory beyond loopback).
 public enum APIServers {
-    public static func make(kernel: Kernel, logger: Logger) throws(RunnerError) -> [any Service] {
+    /// - Parameter activatedSocket: the control socket systemd passed (`jalmd.socket`); nil: bind the path.
+    public static func make(kernel: Kernel, logger: Logger, activatedSocket: Int32? = nil) throws(RunnerError) -> [any Service] {
         let config = kernel.config
         let socketPath = config.resolvedSocketPath
-        unlink(socketPath)  // a stale socket from a previous run would make bind fail
         let idle = config.httpIdleTimeout.components
+        let idleNanoseconds = idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000
         // A client that connects and sends nothing (or half a request) must not hold a connection forever;
         // Hummingbird does not close a connection while its response is still being produced (?wait=).
-        let http1 = HTTPServerBuilder.http1(configuration: .init(
-            idleTimeout: .nanoseconds(idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000)))
-        var services: [any Service] = [Application(
-            router: Routes.router(kernel: kernel, token: nil), server: http1,
-            configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "jalmd"),
-            onServerRunning: { _ in
-                chmod(socketPath, 0o660)
-                logger.notice("control socket listening", metadata: ["api.socket": "\(socketPath)"])
-            },
-            logger: logger)]
+        let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .nanoseconds(idleNanoseconds)))
+        var services: [any Service] = []
+        if let fd = activatedSocket {
+            // systemd owns the path, its mode and group (jalmd.socket): neither removed nor changed here.
+            services.append(ActivatedSocketServer(
+                fd: fd, responder: Routes.router(kernel: kernel, token: nil).buildResponder(), idleTimeout: .nanoseconds(idleNanoseconds),
+                logger: logger, onRunning: {
+                    logger.notice("control socket listening (from systemd)", metadata: ["api.socket": "fd \(fd)"])
+                    kernel.systemd?.listenerUp()
+                }))
+        } else {
+            unlink(socketPath)  // a stale socket from a previous run would make bind fail
+            services.append(Application(
+                router: Routes.router(kernel: kernel, token: nil), server: http1,
+                configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "jalmd"),
+                onServerRunning: { _ in
+                    chmod(socketPath, 0o660)
+                    logger.notice("control socket listening", metadata: ["api.socket": "\(socketPath)"])
+                    kernel.systemd?.listenerUp()
+                },
+                logger: logger))
+        }
         if let listen = config.listen {
             guard let port = KernelConfig.port(of: listen) else {
                 throw RunnerError(.invalidInput, "listen must be HOST:PORT, got \"\(listen)\"", pointer: "/listen")
@@ -41,9 +54,13 @@ public enum APIServers {
             services.append(Application(
                 router: Routes.router(kernel: kernel, token: token), server: http1,
                 configuration: .init(address: .hostname(host, port: port), serverName: "jalmd"),
-                onServerRunning: { _ in logger.notice("HTTP listening", metadata: ["api.listen": "\(listen)"]) },
+                onServerRunning: { _ in
+                    logger.notice("HTTP listening", metadata: ["api.listen": "\(listen)"])
+                    kernel.systemd?.listenerUp()
+                },
                 logger: logger))
         }
+        kernel.systemd?.expectListeners(services.count)
         return services
     }
 }

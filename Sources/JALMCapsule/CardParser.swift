@@ -4,7 +4,7 @@ import JALMWire
 /// One `step_cards/<layer>.<op>.yml` file into a `StepCard`.
 enum CardParser {
     static let keys: Set<String> = ["layer", "op", "summary", "side_effect", "io_type", "timeout", "input", "output",
-                                    "examples"]
+                                    "examples", "idempotent"]
     /// The timeout of an op whose card does not state one.
     static let defaultTimeoutMs: Int64 = 30_000
 
@@ -18,11 +18,16 @@ enum CardParser {
             throw CatalogError(file: file, field: unknown, "unknown card key")
         }
         let f = Fields(object: o, file: file)
-        let card = StepCard(
+        var card = StepCard(
             layer: try f.string("layer"), op: try f.string("op"), summary: try f.string("summary"),
             sideEffect: try f.sideEffect(), ioType: try f.string("io_type"), defaultTimeoutMs: try f.timeout(),
             inputSchema: try f.schema("input"), outputSchema: try f.schema("output"),
             examples: try ExampleParser.parse(o["examples"], file: file))
+        switch o["idempotent"] {
+        case nil: break
+        case .bool(let b)?: card.idempotent = b
+        default: throw CatalogError(file: file, field: "idempotent", "must be true or false")
+        }
         guard file.hasSuffix("/\(card.qualifiedName).yml") || file.hasSuffix("/\(card.qualifiedName).yaml") else {
             throw CatalogError(file: file, "the card describes \(card.qualifiedName); its file must be named after it")
         }

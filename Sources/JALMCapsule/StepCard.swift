@@ -14,6 +14,9 @@ public struct StepCard: Sendable, Hashable {
     public var inputSchema: JSONValue
     public var outputSchema: JSONValue
     public var examples: [StepExample]
+    /// The op applies a call at most once per idempotency key (the layer or its receiver deduplicates), so
+    /// a `write`/`external` step of it may be retried, and re-run after a crash, with the same key.
+    public var idempotent = false
 
     public init(layer: String, op: String, summary: String, sideEffect: SideEffect, ioType: String,
                 defaultTimeoutMs: Int64, inputSchema: JSONValue, outputSchema: JSONValue,
@@ -32,12 +35,16 @@ public struct StepCard: Sendable, Hashable {
     /// `layer.op`, as atoms.csv names it.
     public var qualifiedName: String { "\(layer).\(op)" }
 
+    /// The side effect that decides retries and crash recovery: an idempotent op is as safe to repeat
+    /// as a read, since every attempt carries the same key.
+    public var effectiveSideEffect: SideEffect { idempotent && !sideEffect.isRepeatable ? .read : sideEffect }
+
     /// The card as `GET /catalog` serves it.
     public var json: JSONValue {
         [
             "name": .string(qualifiedName), "layer": .string(layer), "op": .string(op), "summary": .string(summary),
             "side_effect": .string(sideEffect.rawValue), "io_type": .string(ioType),
-            "timeout_ms": .int(defaultTimeoutMs), "input": inputSchema, "output": outputSchema,
+            "timeout_ms": .int(defaultTimeoutMs), "idempotent": .bool(idempotent), "input": inputSchema, "output": outputSchema,
             "examples": .array(examples.map(\.json)),
         ]
     }

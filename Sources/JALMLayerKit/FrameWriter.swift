@@ -43,6 +43,11 @@ final class FrameWriter: Sendable {
         }
     }
 
+    /// Returns when no thread is writing and nothing is pending (or the socket broke).
+    func waitUntilIdle() {
+        while state.withLock({ $0.writing || (!$0.pending.isEmpty && !$0.broken) }) { usleep(200) }
+    }
+
     private func writeAll(_ bytes: [UInt8]) -> Bool {
         bytes.withUnsafeBytes { raw in
             var offset = 0

@@ -74,7 +74,10 @@ final class LayerServer: Sendable {
         case .cancel(let id): state.withLock { $0.tasks[id] }?.cancel()
         case .ping(let seq): LayerMessage.pong(seq: seq).encodeFrame(into: &replies)
         case .pong: break
-        case .drain: beginDrain()
+        case .drain:
+            // Replies made on this thread for frames before the drain go out before the process may exit.
+            if !replies.isEmpty { writer.send(bytes: replies); replies = [] }
+            beginDrain()
         }
     }
 
@@ -107,7 +110,7 @@ final class LayerServer: Sendable {
             s.tasks[call.id] = nil
             return s.draining && s.tasks.isEmpty
         }
-        if finishedDrain { exit(0) }
+        if finishedDrain { exitAfterFlush() }
     }
 
     /// Sends a reply, or `resource_exhausted` when it would not fit in a frame: an oversize frame would
@@ -144,6 +147,13 @@ final class LayerServer: Sendable {
             s.draining = true
             return s.tasks.isEmpty
         }
-        if idle { exit(0) }
+        if idle { exitAfterFlush() }
+    }
+
+    /// Exits once every reply handed to the writer is on the socket: another thread may still be writing
+    /// a batch that holds one (the writer coalesces), and exiting then would lose a finished call's reply.
+    private func exitAfterFlush() -> Never {
+        writer.waitUntilIdle()
+        exit(0)
     }
 }

@@ -6,8 +6,9 @@ import JALMWire
 
 extension Engine {
     /// After a restart: resumes every execution the journal says was pending or running, from its first
-    /// unfinished step. A repeatable step that was in flight is run again; a `write`/`external` step that
-    /// was in flight is marked `unknown` and fails the execution, since it may have happened.
+    /// unfinished step. A repeatable step that was in flight is run again, and so is a step of an
+    /// idempotent op (with the same key); any other `write`/`external` step that was in flight is marked
+    /// `unknown` and fails the execution, since it may have happened.
     public func recover() async {
         defer { markRecovered() }
         let unfinished: [ExecutionRecord]
@@ -40,8 +41,10 @@ extension Engine {
                 outputs[step.id] = latest.output ?? .null
                 continue
             }
+            // An idempotent op is re-run with the same key: the layer or its receiver applies it once.
+            let idempotent = catalog.card(layer: step.layer, op: step.op)?.idempotent ?? false
             if let latest, latest.state == StepRunState.dispatched.rawValue || latest.state == StepRunState.queued.rawValue,
-               !(SideEffect(rawValue: latest.sideEffect) ?? .external).isRepeatable
+               !(SideEffect(rawValue: latest.sideEffect) ?? .external).isRepeatable, !idempotent
             {
                 var row = latest
                 row.state = StepRunState.unknown.rawValue
@@ -74,8 +77,7 @@ extension Engine {
         let error = run.error.flatMap(RunnerError.init(json:)) ?? RunnerError(.internal, "step \(step.id) failed")
         if state == .cancelled { return (.cancelled, error) }
         if state == .unknown { return (.failed, error) }
-        let sideEffect = catalog.card(layer: step.layer, op: step.op)
-            .flatMap { SideEffect(rawValue: $0.sideEffect.rawValue) } ?? .external
+        let sideEffect = catalog.card(layer: step.layer, op: step.op)?.effectiveSideEffect ?? .external
         let rule = step.retry?.rule ?? .default(for: sideEffect)
         let retryable = run.error?["retryable"]?.boolValue
         if rule.delay(after: run.attempt, code: error.code, retryable: retryable, unit: 0) != nil { return nil }

@@ -79,7 +79,7 @@ extension Engine {
         }
         // The journal keeps the input with each secret written as its template, never its value.
         row.input = context.secrets.isEmpty ? input : Self.journaledInput(step, context: context)
-        let rule = step.retry?.rule ?? .default(for: sideEffect)
+        let rule = step.retry?.rule ?? .default(for: card.effectiveSideEffect)
         let timeout = Duration.milliseconds(step.timeoutMs ?? card.defaultTimeoutMs)
         while true {
             row.state = StepRunState.dispatched.rawValue

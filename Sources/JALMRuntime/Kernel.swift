@@ -4,6 +4,7 @@ import Glibc
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 import JALMCapsule
 import JALMCore
 import JALMSandbox
@@ -21,16 +22,21 @@ public final class Kernel: Service, Sendable {
     public let engine: Engine
     public let startedAt = ContinuousClock.now
     let logger: Logger
+    /// Readiness, status and watchdog for systemd (`Type=notify`); nil when not run by it.
+    public let systemd: SystemdLink?
+    /// Reloads (SIGHUP) run one at a time; the config they last applied.
+    let reloadState: Mutex<ReloadState>
 
-    public init(config: KernelConfig, logger: Logger) throws {
+    public init(config: KernelConfig, logger: Logger, systemd: SystemdLink? = nil) throws {
         self.config = config
         self.logger = logger
+        self.systemd = systemd
         let fm = FileManager.default
         let sandbox = try SandboxSetup(config: config, logger: logger)
         // Landlock can only grant a path that exists: make the layers' folders before any launch (read-write
         // ones for io-file and io-db, the read-only templates folder of render-html), owned by the plugins' user.
         let owner = sandbox.user
-        for dir in ["files", "db", "templates"] {
+        for dir in ["files", "db", "script-tmp", "templates"] {
             let path = config.dataDirectory + "/" + dir
             try fm.createDirectory(atPath: path, withIntermediateDirectories: true)
             if let owner, chown(path, owner.uid, owner.gid) != 0 {
@@ -60,6 +66,8 @@ public final class Kernel: Service, Sendable {
             }
         }
         self.layers = layers
+        // What a reload compares against: the files as they were when these generations were made.
+        self.reloadState = Mutex(ReloadState(applied: config, layerFiles: Self.layerFiles(config, layers: Array(layers.keys))))
         self.engine = Engine(store: store, catalog: catalog, layers: layers, settings: config.engine, logger: logger,
                              secrets: config.supervisor.secrets)
     }
@@ -78,12 +86,18 @@ public final class Kernel: Service, Sendable {
             logger.error("layers not ready at start", metadata: ["kernel.down": "\(down.joined(separator: ","))"])
         }
         await engine.recover()
+        systemd?.recovered()
     }
 
     public func run() async throws {
+        let notifyLoop = systemd.map { link in Task { await link.run(kernel: self) } }
         await start()
+        systemd?.setPhase(.running)
         try? await gracefulShutdown()
+        systemd?.setPhase(.stopping)
+        systemd?.send(kernel: self)
         await shutdown()
+        notifyLoop?.cancel()
     }
 
     public func shutdown() async {

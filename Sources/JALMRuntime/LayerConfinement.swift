@@ -47,8 +47,11 @@ public final class LayerConfinement: Sendable {
     /// The launcher command for a process of pool slot `slot`: its cgroup leaf is made (once) and joined.
     func prepare(slot: Int, executable: String, arguments: [String]) throws(RunnerError) -> Launch {
         let leaf = try leaf(for: slot)
+        let delegated = policy.delegatesCgroup ? try leaf?.delegatedDirectories() ?? [] : []
+        if let user { for dir in delegated { _ = chown(dir, user.uid, user.gid) } }
         let options = policy.launcherArguments(
-            cgroupDirectories: leaf?.directories ?? [], user: user.map { ($0.uid, $0.gid) })
+            cgroupDirectories: leaf?.directories ?? [], user: user.map { ($0.uid, $0.gid) },
+            delegatedCgroupDirectories: delegated)
         return Launch(path: launcherPath, arguments: options + ["--", executable] + arguments, leaf: leaf)
     }
 

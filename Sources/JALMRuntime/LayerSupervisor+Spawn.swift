@@ -30,7 +30,7 @@ extension LayerSupervisor {
         env["JALM_DATA"] = settings.dataDirectory
         env["JALM_MAX_FRAME"] = String(settings.maxFrameSize)
         env["JALM_MAX_INFLIGHT"] = String(manifest.maxInflight)
-        if let config = settings.layerConfig[name] {
+        if let config = reloadedConfig.withLock({ $0 }) ?? settings.layerConfig[name] {
             do {
                 env["JALM_LAYER_CONFIG"] = JSONWriter.string(try settings.secrets.resolvingReferences(in: config))
             } catch {

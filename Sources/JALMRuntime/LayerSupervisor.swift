@@ -47,6 +47,8 @@ public final class LayerSupervisor: Sendable {
         var confinement: LayerConfinement?
     }
     let state: Mutex<State>
+    /// `layers.<name>` as the last reload set it (nil inside: removed); nil: as `settings` has it.
+    let reloadedConfig = Mutex<JSONValue??>(nil)
 
     public init(manifest: LayerManifest, settings: SupervisorSettings, requiredOps: Set<String>, logger: Logger,
                 confine: @escaping @Sendable (LayerManifest) throws -> LayerConfinement? = { _ in nil },

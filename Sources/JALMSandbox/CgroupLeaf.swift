@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import JALMCore
 import JALMWire
 
 /// One layer process's cgroup: the folders the launcher joins, and what they say about it.
@@ -41,11 +42,29 @@ public struct CgroupLeaf: Sendable, Hashable {
         return 0
     }
 
+    /// For a layer that makes cgroups of its own (compute-script: one per run), the folders it may write:
+    /// v1 a `runs` folder made in each controller's leaf, so it can make and limit cgroups beneath
+    /// `runs` but never rewrite its own leaf's limits; v2 the leaf itself, since the layer must move into
+    /// `<leaf>/layer` and enable the controllers for the leaf's children (v2 lets no cgroup with
+    /// processes do that) — there a layer could also rewrite its own leaf's limits (docs/security.md).
+    public func delegatedDirectories() throws(RunnerError) -> [String] {
+        guard mode == .v1 else { return directories }
+        return try directories.map { dir throws(RunnerError) in
+            let runs = dir + "/runs"
+            let e = SysFile.makeDirectory(runs)
+            guard e == 0 || e == EEXIST else {
+                throw RunnerError(.sandboxViolation, "mkdir \(runs): \(SysFile.errnoText(e))")
+            }
+            return runs
+        }
+    }
+
     /// Removes each folder; one still holding a process (EBUSY) or already gone (ENOENT) is left as is.
     /// Returns the folders that could not be removed for another reason.
     @discardableResult
     public func remove() -> [String] {
-        directories.filter { rmdir($0) != 0 && errno != EBUSY && errno != ENOENT }
+        if mode == .v1 { for dir in directories { _ = rmdir(dir + "/runs") } }
+        return directories.filter { rmdir($0) != 0 && errno != EBUSY && errno != ENOENT }
     }
 
     func number(_ path: String) -> Int64? {

@@ -2,13 +2,16 @@ extension EffectivePolicy {
     /// `jalm-launch`'s options for this policy, everything before the `--` (the caller appends `--`, the
     /// executable and its arguments). The order follows the launcher's own: cgroup, rlimit, unshare,
     /// Landlock paths and network, user, seccomp.
-    public func launcherArguments(cgroupDirectories: [String], user: (uid: UInt32, gid: UInt32)?) -> [String] {
+    /// `delegatedCgroupDirectories`: the cgroup folders a `{cgroup}` policy may write (CgroupLeaf.delegatedDirectories).
+    public func launcherArguments(cgroupDirectories: [String], user: (uid: UInt32, gid: UInt32)?,
+                                  delegatedCgroupDirectories: [String] = []) -> [String] {
         var a: [String] = []
         for dir in cgroupDirectories { a += ["--cgroup", dir] }
         for r in rlimits { a += ["--rlimit", r.launcherValue] }
         if !namespaces.isEmpty { a += ["--unshare", namespaces.map(\.rawValue).joined(separator: ",")] }
         for p in readOnly { a += ["--fs-ro", p] }
         for p in readWrite { a += ["--fs-rw", p] }
+        if delegatesCgroup { for dir in delegatedCgroupDirectories { a += ["--fs-rw", dir] } }
         a += ["--net", network.rawValue]
         if let user { a += ["--user", "\(user.uid):\(user.gid)"] }
         // errno:1 is EPERM, what "errno" as a default action means.

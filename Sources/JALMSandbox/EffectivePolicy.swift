@@ -19,6 +19,9 @@ public struct EffectivePolicy: Sendable, Hashable {
     public var rlimits: [SandboxPolicy.Rlimit]
     /// Policy paths left out because a placeholder in them had no value (said in `json`, never silent).
     public var unresolved: [String]
+    /// `read_write: ["{cgroup}"]`: the process's own cgroup leaf folders are writable to it (Landlock), so
+    /// that it can make cgroups of its own beneath them (compute-script: one per run).
+    public var delegatesCgroup = false
 
     /// Every field as `jalm sandbox check LAYER` shows it.
     public var json: JSONValue {
@@ -36,6 +39,7 @@ public struct EffectivePolicy: Sendable, Hashable {
             "namespaces": .array(namespaces.map { .string($0.rawValue) }), "rlimits": .object(rl),
         ]
         if !unresolved.isEmpty { o["unresolved"] = .array(unresolved.map { .string($0) }) }
+        if delegatesCgroup { o["cgroup_delegated"] = true }
         return .object(o)
     }
 }
@@ -53,10 +57,13 @@ extension SandboxPolicy {
             }
             return out
         }
-        let ro = resolve(readOnly), rw = resolve(readWrite)
-        return EffectivePolicy(
+        // {cgroup} is per process (each pool slot has its leaf): the launcher arguments add it, not here.
+        let ro = resolve(readOnly), rw = resolve(readWrite.filter { $0 != "{cgroup}" })
+        var e = EffectivePolicy(
             layer: layer, defaultAction: defaultAction, syscalls: syscalls.filter { errno[$0] == nil },
             errno: errno, network: network, readOnly: ro, readWrite: rw, namespaces: namespaces, rlimits: rlimits,
             unresolved: unresolved)
+        e.delegatesCgroup = readWrite.contains("{cgroup}")
+        return e
     }
 }

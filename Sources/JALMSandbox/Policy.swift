@@ -73,7 +73,7 @@ public struct SandboxPolicy: Sendable, Hashable {
     }
 
     /// The placeholders a policy path may use; `effective(placeholders:)` replaces them.
-    public static let placeholderNames: Set<String> = ["data", "bin", "share", "exe", "plugin", "swift_runtime"]
+    public static let placeholderNames: Set<String> = ["data", "bin", "share", "exe", "plugin", "swift_runtime", "cgroup"]
 
     public init(layer: String, defaultAction: DefaultAction, groups: [String], syscalls: [String],
                 errno: [String: ErrnoCode], network: NetworkMode, readOnly: [String], readWrite: [String],

@@ -83,7 +83,9 @@ public struct ProcessConfinement: Sendable, Hashable {
             let parts = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
             guard parts.count == 3, parts[2] != "/" else { return false }
             let path = String(parts[2])
-            if parts[1].isEmpty { return dir.hasSuffix(path) }
+            // v2: a process that delegates its leaf (compute-script) lives in `<leaf>/layer`, since v2 lets
+            // no cgroup with processes hand controllers to its children; it is still beneath its limits.
+            if parts[1].isEmpty { return dir.hasSuffix(path) || (path.hasSuffix("/layer") && dir.hasSuffix(String(path.dropLast(6)))) }
             return parts[1].split(separator: ",").contains { dir.hasSuffix("/\($0)\(path)") }
         }
     }

@@ -26,6 +26,9 @@ struct JalmdCommand: AsyncParsableCommand {
               jalmd --data /srv/jalm --listen none   # control socket only
               JALM_TOKEN=s3cret jalmd --listen 0.0.0.0:8888
             SIGTERM or SIGINT drains: no new executions, running ones finish (bounded by drain_timeout).
+            SIGHUP re-reads the config: changed layer settings, manifests and policies are swapped in live;
+            other changed keys are logged as needing a restart. Under systemd (Type=notify) it reports
+            readiness, status and watchdog pings, and takes the control socket from jalmd.socket.
             """,
         version: jalmVersion)
 
@@ -54,12 +57,22 @@ struct JalmdCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        ReloadSignal.ignore()
         let env = ProcessInfo.processInfo.environment
+        // Read once, then removed: no plugin or launcher may speak to systemd for jalmd (sd_notify(3)).
+        let notifier = SystemdNotifier(environment: env)
+        let activated = SocketActivation.controlSocket(environment: env)
+        for key in SystemdNotifier.environmentKeys { unsetenv(key) }
         let level = (logLevel ?? env["JALM_LOG_LEVEL"]).flatMap(Logger.Level.init(rawValue:)) ?? .info
-        LoggingSystem.bootstrap { label in
-            var h = StreamLogHandler.standardError(label: label)
-            h.logLevel = level
-            return h
+        // Under systemd, stderr is the journal: send it structured fields instead of lines.
+        if JournalLogHandler.stderrIsJournal(env), let journal = JournalLogHandler.openSocket() {
+            LoggingSystem.bootstrap { label in JournalLogHandler(label: label, fd: journal, logLevel: level) }
+        } else {
+            LoggingSystem.bootstrap { label in
+                var h = StreamLogHandler.standardError(label: label)
+                h.logLevel = level
+                return h
+            }
         }
         let logger = Logger(label: "jalmd")
         let kernelConfig: KernelConfig
@@ -71,8 +84,14 @@ struct JalmdCommand: AsyncParsableCommand {
         }
         do {
             try Setup.lockDataDirectory(kernelConfig.dataDirectory)
-            let kernel = try Kernel(config: kernelConfig, logger: logger)
-            let servers = try APIServers.make(kernel: kernel, logger: logger)
+            let systemd = notifier.map { SystemdLink(notifier: $0, logger: logger) }
+            let kernel = try Kernel(config: kernelConfig, logger: logger, systemd: systemd)
+            let servers = try APIServers.make(kernel: kernel, logger: logger, activatedSocket: activated)
+            let flags = self
+            let reloads = ReloadSignal.install(kernel: kernel, logger: logger) {
+                try Setup.resolve(flags: flags, env: env)
+            }
+            defer { reloads.cancel() }
             let group = ServiceGroup(
                 services: servers + [kernel], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             try await group.run()

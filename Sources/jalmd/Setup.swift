@@ -31,6 +31,9 @@ enum Setup {
         if config.listen == "none" || config.listen == "" { config.listen = nil }
         config.dataDirectory = absolute(config.dataDirectory)
         config.supervisor.dataDirectory = config.dataDirectory
+        // The secret store follows the final data folder (flags and environment included) unless set.
+        config.supervisor.secrets = .standard(
+            secretsDirectory: config.secretsDirectory.map(absolute) ?? config.dataDirectory + "/secrets")
         config.supervisor.binDirectory = config.binDirectory
         try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
         return config

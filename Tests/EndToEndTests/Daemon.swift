@@ -15,6 +15,8 @@ final class Daemon: @unchecked Sendable {
     private(set) var pid: pid_t = 0
     private let logPath: String
     private let extraConfig: String
+    /// Extra environment for jalmd (e.g. `NOTIFY_SOCKET`).
+    private let environment: [String: String]
 
     static let binDir: String = {
         let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
@@ -41,7 +43,9 @@ final class Daemon: @unchecked Sendable {
     ///   - pluginDirectories: layers served by the plugin folder at this path (its plugin.yml and files).
     init(fixtures: [String: String] = [:], manifests: [String: String] = [:], pluginDirectories: [String: String] = [:],
          config: String = "", secrets: [String: String] = [:],
-         dataDir: String? = nil, extraCards: [String: String] = [:], waitForHealth: Bool = true) throws {
+         dataDir: String? = nil, extraCards: [String: String] = [:], waitForHealth: Bool = true,
+         environment: [String: String] = [:]) throws {
+        self.environment = environment
         let root = Daemon.makeTempDir()
         self.dataDir = dataDir ?? root + "/data"
         self.shareDir = root + "/share"
@@ -88,6 +92,10 @@ final class Daemon: @unchecked Sendable {
                     """
             }
             try manifest.write(toFile: shareDir + "/plugins/\(layer)/plugin.yml", atomically: true, encoding: .utf8)
+            // The plugin's other files (compute-script's zygote.py), copied: Landlock follows a symlink.
+            for file in try fm.contentsOfDirectory(atPath: Daemon.repoDir + "/plugins/\(layer)") where file != "plugin.yml" {
+                try fm.copyItem(atPath: Daemon.repoDir + "/plugins/\(layer)/\(file)", toPath: shareDir + "/plugins/\(layer)/\(file)")
+            }
         }
         try writeSecrets(secrets)
         try start(waitForHealth: waitForHealth)
@@ -131,7 +139,7 @@ final class Daemon: @unchecked Sendable {
             bin: \(Daemon.binDir)
             \(extraConfig)
             """.write(toFile: configPath, atomically: true, encoding: .utf8)
-        pid = try Daemon.spawn(Daemon.binDir + "/jalmd", ["--config", configPath], log: logPath)
+        pid = try Daemon.spawn(Daemon.binDir + "/jalmd", ["--config", configPath], log: logPath, env: environment)
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
             if let (status, _) = try? request("GET", "/health"), !waitForHealth || status == 200 { return }

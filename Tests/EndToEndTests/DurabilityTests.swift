@@ -64,6 +64,25 @@ import Testing
         #expect(view["steps"]?[0]?["attempts"] == 1)
     }
 
+    @Test func anIdempotentWriteInFlightAtKill9IsRunAgainWithTheSameKey() throws {
+        let card = Self.slowWriteCard.replacingOccurrences(of: "side_effect: write", with: "side_effect: write\nidempotent: true")
+        let daemon = try Daemon(fixtures: ["io-http": "echo"], extraCards: ["io-http.test.slow_write": card])
+        let (s, r) = try daemon.request("POST", "/exec", json: ["steps": [
+            ["id": "w", "layer": "io-http", "op": "test.slow_write", "input": ["ms": 1500]],
+        ]])
+        #expect(s == 202, "\(r)")
+        let id = try #require(r["execution_id"]?.stringValue)
+        #expect(try daemon.waitUntil(10) { try daemon.request("GET", "/exec/\(id)").1["steps"]?[0]?["state"] == "dispatched" })
+        daemon.kill9()
+        try daemon.start()
+        #expect(try daemon.waitUntil(15) { try daemon.request("GET", "/exec/\(id)").1["state"] == "completed" })
+        _ = daemon.terminate()
+        let runs = try Journal(daemon.dataDir).store.stepRuns(executionID: id)
+        #expect(runs.map(\.attempt) == [1, 2], "\(runs)")
+        #expect(runs.last?.state == "ok", "\(runs)")
+        #expect(Set(runs.map(\.idempotencyKey)) == ["\(id)/w/1"], "\(runs.map(\.idempotencyKey))")
+    }
+
     @Test func sigtermDrainsRunningExecutionsAndExitsZero() throws {
         let daemon = try Daemon()
         let (_, r) = try daemon.request("POST", "/exec", json: ["steps": [

@@ -47,6 +47,10 @@ case "echo":
     await LayerKit.serve(layer: layerName, version: LayerSetup.env("JALM_FIXTURE_VERSION") ?? "fixture-echo") { _ in
         CatalogOps(SlowWriteHandler())
     }
+case "slow-hello":
+    // Greets only after JALM_FIXTURE_HELLO_DELAY_MS: readiness (systemd's READY=1) must wait for it.
+    usleep(UInt32(LayerSetup.env("JALM_FIXTURE_HELLO_DELAY_MS").flatMap { UInt32($0) } ?? 2000) * 1000)
+    await LayerKit.serve(layer: layerName, version: "fixture-slow-hello") { _ in CatalogOps(SlowWriteHandler()) }
 case "hostile":
     await LayerKit.serve(layer: layerName, version: "fixture-hostile") { _ in CatalogOps(HostileHandler()) }
 case "crash-on-start":

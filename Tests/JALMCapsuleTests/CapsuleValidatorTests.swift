@@ -77,8 +77,8 @@ import Testing
         try validate([("r", "io-file.read", ["path": "{{ vars.dir }}/a"])], vars: ["dir": "notes"])
     }
 
-    @Test func malformedTemplateIsRefused() {
-        expectInvalid(at: "/steps/0/input/path", "secrets are not available yet") {
+    @Test func anUndeclaredSecretIsRefused() {
+        expectInvalid(at: "/steps/0/input/path", "does not declare") {
             try validate([("r", "io-file.read", ["path": "{{ secrets.key }}"])])
         }
     }

@@ -80,7 +80,7 @@ import Testing
     @Test func malformedTemplatesAreInvalidAtTheirString() {
         let cases: [(String, String)] = [
             ("{{ vars.n", "unclosed"), ("{{ }}", "empty"), ("{{ foo.x }}", "unknown template root"),
-            ("{{ secrets.token }}", "secrets are not available yet"), ("{{ steps.a }}", "expected steps.a.output"),
+            ("{{ secrets.token.x }}", "takes no path"), ("{{ secrets }}", "secrets.NAME"), ("{{ steps.a }}", "expected steps.a.output"),
             ("{{ steps.a.result }}", "output"), ("{{ vars.x[a] }}", "[N]"), ("{{ vars.x..y }}", "empty key"),
             ("{{ vars }}", "vars.NAME"), ("{{ vars.a b }}", "unexpected"),
         ]

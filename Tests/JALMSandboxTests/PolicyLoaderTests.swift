@@ -195,7 +195,7 @@ extension Document {
         let path = repositorySandboxFolder + "/\(layer).yml"
         try #require(FileManager.default.fileExists(atPath: path), "no \(path) yet")
         let p = try SandboxPolicy.load(layer: layer, directory: repositorySandboxFolder)
-        let e = p.effective(placeholders: ["data": "/d", "bin": "/b", "share": "/s", "exe": "/b/x", "swift_runtime": "/r"])
+        let e = p.effective(placeholders: ["data": "/d", "bin": "/b", "share": "/s", "exe": "/b/x", "swift_runtime": "/r", "plugin": "/p"])
         #expect(e.unresolved.isEmpty)
         #expect(e.syscalls.contains("exit_group"))
     }

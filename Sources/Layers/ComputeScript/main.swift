@@ -1,5 +1,5 @@
 import JALMLayerKit
 import JALMWire
 
-// The compute-script layer. Its real ops come with their own issue; until then it serves the diagnostic ops.
-await LayerKit.serve(layer: "compute-script", version: jalmVersion) { _ in DiagnosticsOnlyHandler() }
+// The compute-script layer: `run` (python3, sh, node) through pre-initialised zygotes (ComputeScriptHandler).
+await LayerKit.serve(layer: "compute-script", version: jalmVersion) { setup in try ComputeScriptHandler(setup: setup) }

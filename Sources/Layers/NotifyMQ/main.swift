@@ -1,5 +1,7 @@
 import JALMLayerKit
 import JALMWire
 
-// The notify-mq layer. Its real ops come with their own issue; until then it serves the diagnostic ops.
-await LayerKit.serve(layer: "notify-mq", version: jalmVersion) { _ in DiagnosticsOnlyHandler() }
+// The notify-mq layer: Redis, NATS, webhooks and email to the servers named in layers.notify-mq.
+await LayerKit.serve(layer: "notify-mq", version: jalmVersion) { setup in
+    try NotifyMQHandler(config: setup.config)
+}

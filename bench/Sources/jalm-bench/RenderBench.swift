@@ -90,7 +90,7 @@ enum RenderBench {
 
     static func writeTemplates(_ dir: String) throws {
         try FileManager.default.createDirectory(atPath: dir + "/parts", withIntermediateDirectories: true)
-        let style = (0..<40).map { "  .c\($0) { margin: \($0)px; padding: 2px 4px; color: #333; }" }.joined(separator: "\n")
+        let style = (0..<70).map { "  .c\($0) { margin: \($0)px; padding: 2px 4px; color: #333; }" }.joined(separator: "\n")
         let page = """
             <!doctype html>
             <html lang="en">

@@ -1,6 +1,6 @@
 import Foundation
 
-// jalm-bench dispatch|spawn|render|e2e — prints figures (lines starting with RESULT are machine-readable).
+// jalm-bench dispatch|spawn|script|render|e2e — prints figures (lines starting with RESULT are machine-readable).
 // bench/run.sh builds it in release mode and runs it beside the C floor (../shared/bench/pingpong.c).
 let args = CommandLine.arguments
 let mode = args.count > 1 ? args[1] : "all"
@@ -16,6 +16,9 @@ if mode == "dispatch" || mode == "all" {
 }
 if mode == "spawn" || mode == "all" {
     try await SpawnBench.run(binDir: binDir, shareDir: shareDir, dataDir: dataDir, rounds: 10)
+}
+if mode == "script" || mode == "all" {
+    try ScriptBench.run(binDir: binDir, shareDir: shareDir, dataDir: dataDir + "/script", runs: Int(args.dropFirst(2).first ?? "") ?? 300)
 }
 if mode == "render" || mode == "all" {
     try await RenderBench.run(binDir: binDir, dataDir: dataDir + "/render", seconds: 3)
