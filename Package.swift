@@ -22,6 +22,9 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
         .package(url: "https://github.com/swiftwasm/WasmKit.git", from: "0.4.2"),
+        // render-html: Mustache templates and Markdown.
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/JohnSundell/Ink.git", from: "0.6.0"),
     ],
     targets: [
         // Vocabulary: JSON values, frames and messages. No dependencies, no Foundation.
@@ -92,7 +95,15 @@ let package = Package(
         .executableTarget(name: "jalm-layer-io-db", dependencies: ["JALMLayerKit", "CSQLite", "CLibPQ"], path: "Sources/Layers/IODB", swiftSettings: settings),
         .executableTarget(name: "jalm-layer-io-file", dependencies: ["JALMLayerKit", "CPosix"], path: "Sources/Layers/IOFile", swiftSettings: settings),
         .executableTarget(name: "jalm-layer-compute-script", dependencies: ["JALMLayerKit", "JALMExpr", "CPosix", .product(name: "WasmKit", package: "WasmKit")], path: "Sources/Layers/ComputeScript", swiftSettings: settings),
-        .executableTarget(name: "jalm-layer-render-html", dependencies: ["JALMLayerKit"], path: "Sources/Layers/RenderHTML", swiftSettings: settings),
+        // render-html's ops as a library, so that the benchmark can render in-process.
+        .target(
+            name: "RenderHTMLKit",
+            dependencies: [
+                "JALMLayerKit", "JALMWire", "CPosix", .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Ink", package: "Ink"),
+            ],
+            path: "Sources/Layers/RenderHTMLKit", swiftSettings: settings),
+        .executableTarget(name: "jalm-layer-render-html", dependencies: ["JALMLayerKit", "RenderHTMLKit"], path: "Sources/Layers/RenderHTML", swiftSettings: settings),
         // libcrypto for notify-mq's HMAC-SHA256 webhook signatures.
         .systemLibrary(name: "CLibCrypto", providers: [.apt(["libssl-dev"])]),
         .executableTarget(name: "jalm-layer-notify-mq", dependencies: ["JALMLayerKit", "JALMNet", "CLibCrypto"], path: "Sources/Layers/NotifyMQ", swiftSettings: settings),
@@ -101,7 +112,7 @@ let package = Package(
         // Benchmarks that print their figures (bench/README.md).
         .executableTarget(
             name: "jalm-bench",
-            dependencies: ["JALMRuntime", "JALMWire", "JALMClient", "CPosix", "JALMExpr"],
+            dependencies: ["JALMRuntime", "JALMWire", "JALMClient", "CPosix", "JALMExpr", "RenderHTMLKit"],
             path: "bench/Sources/jalm-bench",
             swiftSettings: settings),
 
@@ -110,6 +121,8 @@ let package = Package(
         .testTarget(name: "JALMCapsuleTests", dependencies: ["JALMCapsule"], swiftSettings: settings),
         .testTarget(name: "JALMStoreTests", dependencies: ["JALMStore"], swiftSettings: settings),
         .testTarget(name: "JALMSandboxTests", dependencies: ["JALMSandbox"], swiftSettings: settings),
+        .testTarget(name: "JALMNetTests", dependencies: ["JALMNet", "JALMWire"], swiftSettings: settings),
+        .testTarget(name: "NotifyMQTests", dependencies: ["jalm-layer-notify-mq", "JALMLayerKit", "JALMWire"], swiftSettings: settings),
         .testTarget(name: "JALMExprTests", dependencies: ["JALMExpr", "JALMWire"], swiftSettings: settings),
         .testTarget(
             name: "ExprWasmOpTests",
@@ -119,6 +132,7 @@ let package = Package(
         // A throwaway PostgreSQL server (initdb + postgres on a free loopback port) for io-db's tests.
         .target(name: "PostgresTestServer", path: "Tests/PostgresTestServer", swiftSettings: settings),
         .testTarget(name: "IODBTests", dependencies: ["jalm-layer-io-db", "JALMLayerKit", "PostgresTestServer"], swiftSettings: settings),
+        .testTarget(name: "RenderHTMLTests", dependencies: ["RenderHTMLKit", "JALMLayerKit"], swiftSettings: settings),
         .testTarget(name: "EndToEndTests", dependencies: ["JALMWire", "JALMCapsule", "JALMClient", "JALMStore", "CPosix", "PostgresTestServer"], swiftSettings: settings),
     ]
 )

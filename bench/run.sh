@@ -46,6 +46,11 @@ for k, name in (("script_bwrap_p50_us", "bwrap --unshare-all"), ("script_firejai
                 ("script_zygote_p50_us", "confined compute-script run, inside the zygote")):
     if plain and k in jalm:
         print(f"{name}: p50 {float(jalm[k])/1000:.2f} ms = {float(jalm[k])/float(plain):.2f}x plain python3 -c pass ({float(plain)/1000:.2f} ms; target <= 3 ms)")
+if floor_p50 and "render_runner_p50_us" in jalm:
+    print(f"render via runner p50 {jalm['render_runner_p50_us']} us = in-process {jalm.get('render_inprocess_p50_us')} us "
+          f"+ dispatch (echo of the same bytes {jalm.get('render_echo_p50_us')} us); floor round trip {floor_p50} us")
+for k in ("render_inprocess_per_s", "render_runner_per_s", "render_runner_per_s_2"):
+    if k in jalm: print(f"{k}: {jalm[k]}")
 for k in ("e2e_1step_per_s", "e2e_3step_per_s"):
     if k in jalm: print(f"{k}: {jalm[k]} (target 3-step >= 5000/s)")
 direct = out.joinpath("iofile-direct.txt")

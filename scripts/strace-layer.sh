@@ -147,6 +147,19 @@ if [ "$LAYER" = io-db ]; then
         run "[$(step l query "{\"database\": \"$db\", \"sql\": \"$long\"}" '"timeout": "300ms"')]"
     done
 fi
+if [ "$LAYER" = render-html ]; then
+    mkdir -p "$DIR/data/templates/parts"
+    printf '<h1>{{title}}</h1>\n{{#items}}\n  {{>parts/row}}\n{{/items}}\n' >"$DIR/data/templates/page.mustache"
+    printf '<li>{{name}}</li>\n' >"$DIR/data/templates/parts/row.mustache"
+    printf 'x{{>loop}}' >"$DIR/data/templates/loop.mustache"
+    run "[$(step f render '{"template_file": "page.mustache", "data": {"title": "<T>", "items": [{"name": "a"}]}}'),
+          $(step i render '{"template": "<%#xs%><%.%><%/xs%>", "delimiters": "<% %>", "data": {"xs": [1, 2]}}'),
+          $(step m markdown '{"markdown": "# T\n\n<b>x</b> [l](javascript:alert(1))"}')]"
+    run "[$(step l render '{"template_file": "loop.mustache"}')]"
+    run "[$(step s render '{"template": "<%nope%>", "delimiters": "<% %>", "strict": true}')]"
+    run "[$(step o render '{"template_file": "../trace.yml"}')]"
+fi
+
 if [ "$LAYER" = notify-mq ]; then notify_mq_run; fi
 
 if [ "$LAYER" = compute-script ]; then

@@ -33,8 +33,8 @@ public final class Kernel: Service, Sendable {
         self.systemd = systemd
         let fm = FileManager.default
         let sandbox = try SandboxSetup(config: config, logger: logger)
-        // Landlock can only grant a path that exists: make the layers' read-write folders before any launch,
-        // owned by the user the plugins run as.
+        // Landlock can only grant a path that exists: make the layers' folders before any launch (read-write
+        // ones for io-file and io-db, the read-only templates folder of render-html), owned by the plugins' user.
         let owner = sandbox.user
         // templates/ (render-html) and wasm/ (compute-script) are read-only to the layers; made here so that
         // their Landlock rule exists from the first start and the operator knows where to put files.

@@ -1,5 +1,10 @@
 import JALMLayerKit
 import JALMWire
+import RenderHTMLKit
 
-// The render-html layer. Its real ops come with their own issue; until then it serves the diagnostic ops.
-await LayerKit.serve(layer: "render-html", version: jalmVersion) { _ in DiagnosticsOnlyHandler() }
+// The render-html layer: Mustache templates (inline or beneath <data>/templates) and Markdown, to HTML.
+// JALM_TEMPLATES_ROOT overrides the templates folder (tests).
+await LayerKit.serve(layer: "render-html", version: jalmVersion) { setup in
+    try RenderHTMLHandler(templates: LayerSetup.env("JALM_TEMPLATES_ROOT") ?? setup.dataDir + "/templates",
+                          config: setup.config)
+}

@@ -1,6 +1,6 @@
 import Foundation
 
-// jalm-bench dispatch|spawn|script|expr|e2e|iofile|iodb — prints figures (lines starting with RESULT are machine-readable).
+// jalm-bench dispatch|spawn|script|expr|render|e2e|iofile|iodb — prints figures (lines starting with RESULT are machine-readable).
 // bench/run.sh builds it in release mode and runs it beside the C floor (../shared/bench/pingpong.c).
 let args = CommandLine.arguments
 let mode = args.count > 1 ? args[1] : "all"
@@ -22,6 +22,9 @@ if mode == "script" || mode == "all" {
 }
 if mode == "expr" || mode == "all" {
     try await ExprBench.run(binDir: binDir, dataDir: dataDir, seconds: 2)
+}
+if mode == "render" || mode == "all" {
+    try await RenderBench.run(binDir: binDir, dataDir: dataDir + "/render", seconds: 3)
 }
 if mode == "e2e" || mode == "all" {
     try EndToEndBench.run(binDir: binDir, shareDir: shareDir, dataDir: dataDir + "/e2e", seconds: 5, clients: 64)
