@@ -20,7 +20,9 @@ extension TestService {
 
 /// The servers the catalog examples may name in `needs:`, by name. Each area adds its own entry.
 enum TestServices {
-    static let factories: [String: @Sendable () throws -> any TestService] = [:]
+    static let factories: [String: @Sendable () throws -> any TestService] = [
+        "http": { try HTTPService() },
+    ]
 
     /// Starts every server in `names`; an unknown name is an error (a card names a server nobody starts).
     static func start(_ names: Set<String>) throws -> [String: any TestService] {
