@@ -63,6 +63,19 @@ if [ "$LAYER" = notify-mq ]; then
     notify_mq_setup "$DIR"
     trap 'notify_mq_stop; [ -n "${KEEP:-}" ] || rm -rf "$DIR"' EXIT
 fi
+if [ "$LAYER" = io-http ]; then
+    # Real requests against the loopback test server (HTTP, HTTPS with its own CA, ::1 when present),
+    # which 127.0.0.1 is opened for; names come from /etc/hosts only, so no packet leaves the machine.
+    mkdir -p "$DIR/http"
+    python3 scripts/http-test-server.py "$DIR/http" >"$DIR/http/ports.json" 2>"$DIR/http/log" &
+    HTTP_SERVER_PID=$!
+    trap 'kill $HTTP_SERVER_PID 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$DIR"' EXIT
+    for _ in $(seq 1 100); do [ -s "$DIR/http/ports.json" ] && break; sleep 0.1; done
+    HTTP_PORT=$(jq -r .http "$DIR/http/ports.json")
+    HTTPS_PORT=$(jq -r .https "$DIR/http/ports.json")
+    python3 -c 'import json,sys; print("layers: " + json.dumps({"io-http": {"allow": ["127.0.0.1/32"],
+        "ca_bundles": {"127.0.0.1": open(sys.argv[1]).read()}}}))' "$DIR/http/ca.pem" >>"$DIR/trace.yml"
+fi
 
 # -ff -o gives one file per pid: trace.PID. -qq hides attach/exit noise; -e trace=all is the default
 # made explicit (every syscall, not a class of them).
@@ -198,6 +211,24 @@ if [ "$LAYER" = compute-script ]; then  # expr and wasm (the wrap module of comp
           $(step p wasm '{"path": "wrap.wasm", "input": [1]}'),
           $(step f wasm "{\"module_base64\": \"$WRAP\", \"fuel\": 5}")]"
 fi
+
+if [ "$LAYER" = io-http ]; then
+    H=http://127.0.0.1:$HTTP_PORT
+    run "[$(step j request "{\"url\": \"$H/json\"}"),
+          $(step p request "{\"method\": \"POST\", \"url\": \"$H/echo\", \"json\": {\"a\": 1}}"),
+          $(step g get "{\"url\": \"$H/gzip\"}"),
+          $(step c get "{\"url\": \"$H/chunked\"}"),
+          $(step r get "{\"url\": \"$H/redirect?to=/binary\"}"),
+          $(step t get "{\"url\": \"https://127.0.0.1:$HTTPS_PORT/text\"}"),
+          $(step l llm.chat "{\"base_url\": \"$H/v1\", \"model\": \"m\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"api_key\": \"test-llm-key\"}")]"
+    # Failures: TLS without a CA, names from /etc/hosts refused by the guard, a body cut, a timeout.
+    run "[$(step n get "{\"url\": \"https://localhost:$HTTPS_PORT/text\"}")]"
+    run "[$(step h get "{\"url\": \"http://localhost:$HTTP_PORT/headers\"}")]"
+    run "[$(step m get "{\"url\": \"http://169.254.169.254/\"}")]"
+    run "[$(step b get "{\"url\": \"$H/huge?bytes=100000\", \"max_response_bytes\": 1000}")]"
+    run "[$(step s get "{\"url\": \"$H/slow?ms=2000\", \"timeout_ms\": 200}")]"
+fi
+
 # SIGTERM: jalmd drains (the plugin gets `drain` and exits 0), then strace exits with it.
 kill -TERM "$(pgrep -P "$STRACE_PID" -x jalmd || echo "$STRACE_PID")" 2>/dev/null || true
 wait "$STRACE_PID" || true

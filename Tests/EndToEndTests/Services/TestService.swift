@@ -26,6 +26,7 @@ enum TestServices {
         "nats": { try NATSService() },
         "smtp": { try SMTPService() },
         "webhook": { try WebhookService() },
+        "http": { try HTTPService() },
     ]
 
     /// Starts every server in `names`; an unknown name is an error (a card names a server nobody starts).
