@@ -43,8 +43,8 @@ final class Daemon: @unchecked Sendable {
     ///   - pluginDirectories: layers served by the plugin folder at this path (its plugin.yml and files).
     init(fixtures: [String: String] = [:], manifests: [String: String] = [:], pluginDirectories: [String: String] = [:],
          config: String = "", secrets: [String: String] = [:],
-         dataDir: String? = nil, extraCards: [String: String] = [:], waitForHealth: Bool = true,
-         environment: [String: String] = [:]) throws {
+         dataDir: String? = nil, extraCards: [String: String] = [:], systemOpsOnly: Set<String> = [],
+         waitForHealth: Bool = true, environment: [String: String] = [:]) throws {
         self.environment = environment
         let root = Daemon.makeTempDir()
         self.dataDir = dataDir ?? root + "/data"
@@ -55,11 +55,25 @@ final class Daemon: @unchecked Sendable {
         let fm = FileManager.default
         try fm.createDirectory(atPath: shareDir + "/plugins", withIntermediateDirectories: true)
         try fm.createSymbolicLink(atPath: shareDir + "/sandbox", withDestinationPath: Daemon.repoDir + "/sandbox")
-        if extraCards.isEmpty {
+        if extraCards.isEmpty && systemOpsOnly.isEmpty {
             try fm.createSymbolicLink(atPath: shareDir + "/kernel", withDestinationPath: Daemon.repoDir + "/kernel")
         } else {
             // A test-only op: copy the catalog and add its atoms row and step card.
             try fm.copyItem(atPath: Daemon.repoDir + "/kernel", toPath: shareDir + "/kernel")
+            // A catalog in which these layers have only the sys.* ops: a stand-in plugin (the Python example)
+            // can then serve one of them without announcing its real ops.
+            if !systemOpsOnly.isEmpty {
+                let keep = { (name: Substring) -> Bool in
+                    !systemOpsOnly.contains { name.hasPrefix($0 + ".") && !name.hasPrefix($0 + ".sys.") }
+                }
+                for card in try fm.contentsOfDirectory(atPath: shareDir + "/kernel/step_cards")
+                where !keep(Substring(card)) {
+                    try fm.removeItem(atPath: shareDir + "/kernel/step_cards/" + card)
+                }
+                let csv = try String(contentsOfFile: shareDir + "/kernel/atoms.csv", encoding: .utf8)
+                try csv.split(separator: "\n").filter { keep($0) }.joined(separator: "\n").appending("\n")
+                    .write(toFile: shareDir + "/kernel/atoms.csv", atomically: true, encoding: .utf8)
+            }
             for (name, card) in extraCards {
                 try card.write(toFile: shareDir + "/kernel/step_cards/\(name).yml", atomically: true, encoding: .utf8)
                 let parts = name.split(separator: ".", maxSplits: 1)

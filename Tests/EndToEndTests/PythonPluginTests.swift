@@ -8,7 +8,7 @@ import Testing
     static let plugin = ["render-html": Daemon.repoDir + "/plugins/examples/python-echo"]
 
     @Test func thePythonPluginGreetsEchoesSleepsAndHonoursCancel() throws {
-        let daemon = try Daemon(pluginDirectories: Self.plugin)
+        let daemon = try Daemon(pluginDirectories: Self.plugin, systemOpsOnly: ["render-html"])
         let layer = try daemon.layer("render-html")
         #expect(layer["version"] == "0.1.0-python")
         #expect(layer["processes"]?[0]?["confinement"]?["seccomp"] == 2, "\(layer)")
@@ -29,7 +29,7 @@ import Testing
     }
 
     @Test func thePythonPluginDrainsOnShutdown() throws {
-        let daemon = try Daemon(pluginDirectories: Self.plugin)
+        let daemon = try Daemon(pluginDirectories: Self.plugin, systemOpsOnly: ["render-html"])
         #expect(daemon.terminate() == 0)
         let ended = daemon.log.split(separator: "\n").filter { $0.contains("layer.name=render-html") && $0.contains("ended") }
         #expect(ended.contains { $0.contains("exited with status 0") }, "\(ended)")
