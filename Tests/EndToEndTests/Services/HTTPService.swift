@@ -78,7 +78,9 @@ final class HTTPService: TestService {
     }
 
     func stop() {
-        kill(pid, SIGTERM)
+        // SIGKILL: the test process may block SIGTERM in the spawning thread, and a spawned child inherits
+        // that mask, so a SIGTERM could wait for ever (this hung the catalog test).
+        kill(pid, SIGKILL)
         var status: Int32 = 0
         waitpid(pid, &status, 0)
         try? FileManager.default.removeItem(atPath: workDir)
