@@ -563,13 +563,17 @@ def supervise(req, pid, pidfd, stdin_w, stdout_r, stderr_r, err_r, run):
                     o.limit = "stdout_bytes"
     if stdin_w >= 0:
         os.close(stdin_w)
-    if side.startswith(b"\0status ") and o.limit is None:
+    reported = side.startswith(b"\0status ")
+    if reported and o.limit is None:
         parts = side.split()
         o.reported = (int(parts[1]), int(parts[2]))
         if exited:
             _, o.status, o.rusage = os.wait4(pid, 0)  # already a zombie: reaping it costs nothing
     else:
-        o.setup_error = bytes(side)
+        # A status line with a limit hit (the script finished just as it met stdout_bytes, say) is no
+        # setup failure: the limit decides the outcome. Only other text on fd 3 is a setup error.
+        if not reported:
+            o.setup_error = bytes(side)
         if not exited:
             os.kill(pid, signal.SIGKILL)  # a limit or a cancel ends it; not reaped yet, so the pid is its own
         _, o.status, o.rusage = os.wait4(pid, 0)
