@@ -17,7 +17,11 @@ func sendRaw(_ bytes: [UInt8]) {
 
 func sendHello(protocolVersion: Int = wireProtocolVersion) {
     var out: [UInt8] = []
-    LayerMessage.hello(Hello(layer: layerName, version: "fixture-\(mode)", ops: LayerKit.systemOps,
+    // The ops the harness says the catalog routes here (JALM_FIXTURE_OPS), so the kernel accepts the hello
+    // and the misbehaviour under test is the only fault.
+    let listed = (LayerSetup.env("JALM_FIXTURE_OPS") ?? "").split(separator: ",").map(String.init)
+    let ops = LayerKit.systemOps + listed.filter { !LayerKit.systemOps.contains($0) }
+    LayerMessage.hello(Hello(layer: layerName, version: "fixture-\(mode)", ops: ops,
                              protocolVersion: protocolVersion, pid: getpid(), maxInflight: 8)).encodeFrame(into: &out)
     sendRaw(out)
 }
