@@ -52,7 +52,15 @@ check_ready_waits_for_layers() {
 }
 
 check_socket_activation() {
-    if C journalctl -u jalmd.service --no-pager -o cat | grep -q 'control socket listening (from systemd)'; then
+    # journald may not have stored jalmd's line yet when start returns: look for up to 5 s.
+    local found=1
+    for _ in $(seq 1 25); do
+        if C journalctl -u jalmd.service --no-pager -o cat | grep -q 'control socket listening (from systemd)'; then
+            found=0; break
+        fi
+        sleep 0.2
+    done
+    if [ "$found" = 0 ]; then
         pass "jalmd took its control socket from jalmd.socket ($(C systemctl is-active jalmd.socket))"
     else fail "jalmd did not get its socket from jalmd.socket"; fi
 }

@@ -54,7 +54,7 @@ import Testing
         ]])
         #expect(s == 202)
         let id = try #require(r["execution_id"]?.stringValue)
-        try appendConfig(daemon, "hello_timeout: 7s\nlayers: {io-http: {reloaded: true}}\n")
+        try appendConfig(daemon, "hello_timeout: 7s\nlayers: {io-http: {allow: [192.0.2.0/24]}}\n")
         let hup = Date()
         daemon.signal(SIGHUP)
         #expect(notify.wait(for: "RELOADING=1", after: hup) != nil, "\(notify.lines)")

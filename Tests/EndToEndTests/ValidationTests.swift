@@ -18,18 +18,6 @@ import Testing
         #expect(p["code"] == "invalid_input" && p["pointer"] == "/steps/0/op", "\(p)")
     }
 
-    @Test func anOpThatNoLayerAnnouncesYetIs422() throws {
-        // A plugin that announces only the sys.* ops, while the catalog routes request to its layer.
-        let daemon = try Daemon(manifests: ["io-http": """
-            name: io-http
-            executable: \(Daemon.binDir)/jalm-fixture-layer
-            args: [echo]
-            env: {JALM_FIXTURE_LAYER: io-http, JALM_FIXTURE_OPS: "sys.echo,sys.sleep"}
-            """])
-        let (status, p) = try daemon.request("POST", "/exec", json: ["steps": [["id": "a", "layer": "io-http", "op": "request", "input": [:]]]])
-        #expect(status == 422 && p["pointer"] == "/steps/0/op", "\(p)")
-    }
-
     @Test func aBadInputIs422PointingIntoTheInput() throws {
         let (status, p) = try problem(["steps": [["id": "a", "layer": "io-file", "op": "read", "input": ["path": 5]]]])
         #expect(status == 422)
