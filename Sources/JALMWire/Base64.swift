@@ -1,5 +1,6 @@
-/// Standard base64 (RFC 4648 §4) without Foundation.
-enum Base64 {
+/// Standard base64 (RFC 4648 §4) without Foundation: how JSON carries bytes (file contents, blobs, bodies).
+/// One copy for the kernel and every Swift plugin.
+public enum Base64 {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
     private static let values: [UInt8] = {
@@ -9,7 +10,7 @@ enum Base64 {
     }()
 
     /// `bytes` encoded, padded with `=`.
-    static func encode(_ bytes: [UInt8]) -> String {
+    public static func encode(_ bytes: [UInt8]) -> String {
         var out = [UInt8]()
         out.reserveCapacity((bytes.count + 2) / 3 * 4)
         var i = 0
@@ -30,7 +31,7 @@ enum Base64 {
 
     /// The bytes `text` encodes, or nil if it is not base64. Padding may be omitted; whitespace is
     /// not accepted.
-    static func decode(_ text: String) -> [UInt8]? {
+    public static func decode(_ text: String) -> [UInt8]? {
         var input = Array(text.utf8)
         if input.count % 4 == 0 {
             if input.last == UInt8(ascii: "=") { input.removeLast() }
