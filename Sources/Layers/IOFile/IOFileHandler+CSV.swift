@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import JALMLayerKit
 import Glibc
 #endif
 import JALMWire

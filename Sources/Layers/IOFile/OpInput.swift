@@ -1,56 +1,10 @@
+import JALMLayerKit
 import JALMWire
 
-/// One op's input object: unknown keys are refused up front, and each getter names the field it checks.
-struct OpInput {
-    let op: String
-    let fields: [String: JSONValue]
-
+/// io-file's getters on top of LayerKit's `OpInput`.
+extension OpInput {
     init(op: String, _ input: JSONValue, allowed: Set<String>) throws(CallFailure) {
-        guard let fields = input.objectValue else {
-            throw CallFailure(.invalidInput, "io-file.\(op): input must be an object, not \(input.typeName)",
-                              details: ["pointer": ""])
-        }
-        if let unknown = fields.keys.filter({ !allowed.contains($0) }).sorted().first {
-            throw CallFailure(
-                .invalidInput,
-                "io-file.\(op): unknown key \"\(unknown)\" (allowed: \(allowed.sorted().joined(separator: ", ")))",
-                details: ["pointer": .string("/" + unknown)])
-        }
-        self.op = op
-        self.fields = fields
-    }
-
-    func invalid(_ key: String, _ message: String) -> CallFailure {
-        CallFailure(.invalidInput, "io-file.\(op): \"\(key)\" \(message)", details: ["pointer": .string("/" + key)])
-    }
-
-    func string(_ key: String, default fallback: String? = nil) throws(CallFailure) -> String {
-        guard let value = fields[key], !value.isNull else {
-            if let fallback { return fallback }
-            throw invalid(key, "is required")
-        }
-        guard let s = value.stringValue else { throw invalid(key, "must be a string, not \(value.typeName)") }
-        return s
-    }
-
-    /// The string at `key`, or nil when absent or null.
-    func optionalString(_ key: String) throws(CallFailure) -> String? {
-        guard let value = fields[key], !value.isNull else { return nil }
-        return try string(key)
-    }
-
-    func bool(_ key: String, default fallback: Bool) throws(CallFailure) -> Bool {
-        guard let value = fields[key], !value.isNull else { return fallback }
-        guard let b = value.boolValue else { throw invalid(key, "must be a boolean, not \(value.typeName)") }
-        return b
-    }
-
-    func int(_ key: String, default fallback: Int, in range: ClosedRange<Int>) throws(CallFailure) -> Int {
-        guard let value = fields[key], !value.isNull else { return fallback }
-        guard let i = value.intValue, let n = Int(exactly: i), range.contains(n) else {
-            throw invalid(key, "must be an integer from \(range.lowerBound) to \(range.upperBound)")
-        }
-        return n
+        try self.init(layer: "io-file", op: op, input, allowed: allowed)
     }
 
     func path(_ key: String, default fallback: String? = nil) throws(CallFailure) -> RelativePath {
