@@ -69,11 +69,10 @@ public struct KernelConfig: Sendable {
                 if let s = try string() {
                     dataDirectory = s
                     supervisor.dataDirectory = s
-                    if secretsDirectory == nil { supervisor.secrets = .standard(secretsDirectory: s + "/secrets") }
                 }
             case "secrets_dir":
+                // The store itself is made once the data folder is final (flags included): jalmd's Setup.
                 secretsDirectory = try string()
-                supervisor.secrets = .standard(secretsDirectory: secretsDirectory ?? dataDirectory + "/secrets")
             case "layers":
                 guard case .object(let layers) = value else {
                     throw RunnerError(.invalidInput, "\(name): layers must map a layer name to its settings", at: at)
