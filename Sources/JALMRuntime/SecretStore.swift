@@ -48,12 +48,14 @@ public struct SecretStore: Sendable {
                 if n < 0 && errno == EINTR { continue }
                 if n <= 0 { break }
                 bytes += buffer[0..<n]
-                if bytes.count > Self.maxBytes {
-                    throw RunnerError(.resourceExhausted, "secret \"\(name)\" is larger than \(Self.maxBytes) bytes")
-                }
+                // Room for a trailing CR LF, which is not part of the value.
+                if bytes.count > Self.maxBytes + 2 { break }
             }
             if bytes.last == 0x0A { bytes.removeLast() }
             if bytes.last == 0x0D { bytes.removeLast() }
+            guard bytes.count <= Self.maxBytes else {
+                throw RunnerError(.resourceExhausted, "secret \"\(name)\" is larger than \(Self.maxBytes) bytes")
+            }
             return String(decoding: bytes, as: UTF8.self)
         }
         throw RunnerError(.notFound, "secret \"\(name)\" is not set (looked in \(directories.joined(separator: ", ")))")

@@ -58,6 +58,20 @@ import Testing
         #expect(status == 422 && p["pointer"] == "/steps/0/input/t", "\(p)")
     }
 
+    @Test func aSecretAtTheSizeLimitIsUsedAndOneByteMoreIsRefused() throws {
+        // SecretStore.maxBytes is 64 KiB (the trailing newline an editor adds does not count).
+        try daemon.writeSecrets(["big": String(repeating: "k", count: 64 * 1024) + "\n",
+                                 "huge": String(repeating: "k", count: 64 * 1024 + 1)])
+        let ok = try daemon.run(["secrets": ["big"], "steps": [
+            ["id": "w", "layer": "io-file", "op": "write", "input": ["path": "big.txt", "content": "{{ secrets.big }}"]]]])
+        #expect(ok["state"] == "completed", "\(ok)")
+        #expect(try FileManager.default.attributesOfItem(atPath: daemon.dataDir + "/files/big.txt")[.size] as? Int == 64 * 1024)
+        let (status, p) = try daemon.request("POST", "/exec", json: ["secrets": ["huge"], "steps": [
+            ["id": "e", "layer": "io-file", "op": "sys.echo", "input": [:]]]])
+        #expect(status == 422 && p["pointer"] == "/secrets/0", "\(p)")
+        #expect(p["detail"]?.stringValue?.contains("larger than 65536 bytes") == true, "\(p)")
+    }
+
     @Test func aSecretRotatedBetweenRunsIsUsedAtOnce() throws {
         try daemon.writeSecrets(["api_token": "rotated-value-2"])
         defer { try? daemon.writeSecrets(["api_token": SecretTests.value]) }
