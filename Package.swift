@@ -112,7 +112,7 @@ let package = Package(
         // Benchmarks that print their figures (bench/README.md).
         .executableTarget(
             name: "jalm-bench",
-            dependencies: ["JALMRuntime", "JALMWire", "JALMClient", "CPosix", "JALMExpr", "RenderHTMLKit"],
+            dependencies: ["JALMRuntime", "JALMWire", "JALMClient", "CPosix", "JALMExpr", "RenderHTMLKit", "JALMNet"],
             path: "bench/Sources/jalm-bench",
             swiftSettings: settings),
 

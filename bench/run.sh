@@ -24,7 +24,7 @@ if [ "$MODE" = all ] || [ "$MODE" = iofile ]; then
     rm -rf "$DIRECT_DIR"
 fi
 echo "== jalm"
-if [ "$MODE" != iodb ]; then JALM_SHARE=$PWD "$BIN/jalm-bench" "$MODE" | tee "$OUT/jalm.txt"; else : >"$OUT/jalm.txt"; fi
+if [ "$MODE" != iodb ] && [ "$MODE" != iohttp ]; then JALM_SHARE=$PWD "$BIN/jalm-bench" "$MODE" | tee "$OUT/jalm.txt"; else : >"$OUT/jalm.txt"; fi
 python3 - "$OUT" <<'PY'
 import re, sys, pathlib
 out = pathlib.Path(sys.argv[1])
@@ -65,3 +65,5 @@ if direct.exists():
 PY
 # io-db against SQLite and a PostgreSQL it starts, next to the sqlite3 CLI and pgbench (bench/io-db.sh).
 if [ "${1:-all}" = all ] || [ "${1:-all}" = iodb ]; then bench/io-db.sh "$BIN"; fi
+# io-http against an nginx it starts, next to wrk and curl (bench/io-http.sh).
+if [ "${1:-all}" = all ] || [ "${1:-all}" = iohttp ]; then bench/io-http.sh "$BIN"; fi

@@ -11,20 +11,14 @@ import JALMWire
 enum EndToEndBench {
     static func run(binDir: String, shareDir: String, dataDir: String, seconds: Double, clients: Int) throws {
         let socket = dataDir + "/bench.sock"
-        let pid = try startDaemon(binDir: binDir, shareDir: shareDir, dataDir: dataDir, socket: socket)
-        defer {
-            kill(pid, SIGTERM)
-            var status: Int32 = 0
-            waitpid(pid, &status, 0)
-        }
+        let daemon = try BenchDaemon(binDir: binDir, shareDir: shareDir, dataDir: dataDir, socket: socket)
+        defer { daemon.stop() }
         for steps in [1, 3] {
             let capsule = Array(JSONWriter.bytes(capsuleJSON(steps: steps)))
             let (count, lat) = drive(socket: socket, body: capsule, seconds: seconds, clients: clients)
             let rate = Double(count) / seconds
             print("e2e \(steps)-step capsules, \(clients) clients: \(fmt(rate, 0)) capsules/s  \(Stats(samples: lat).summary)")
-            print("RESULT e2e_\(steps)step_per_s \(fmt(rate, 0))")
-            print("RESULT e2e_\(steps)step_p50_us \(fmt(Stats(samples: lat).percentile(50)))")
-            print("RESULT e2e_\(steps)step_p99_us \(fmt(Stats(samples: lat).percentile(99)))")
+            printResults("e2e_\(steps)step", rate: rate, Stats(samples: lat))
         }
     }
 
@@ -70,23 +64,6 @@ enum EndToEndBench {
         }
         group.wait()
         return results.withLock { ($0.count, $0.latencies) }
-    }
-
-    static func startDaemon(binDir: String, shareDir: String, dataDir: String, socket: String) throws -> pid_t {
-        var pid: pid_t = 0
-        let args = [binDir + "/jalmd", "--data", dataDir, "--socket", socket, "--listen", "none", "--log-level", "warning"]
-        let argv = args.map { strdup($0) } + [nil]
-        var env = ProcessInfo.processInfo.environment
-        env["JALM_SHARE"] = shareDir
-        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
-        guard posix_spawn(&pid, args[0], nil, nil, argv, envp) == 0 else { throw BenchError("cannot start jalmd") }
-        let client = UnixHTTPClient(endpoint: .unix(path: socket), timeout: 2)
-        for _ in 0..<500 {
-            if let r = try? client.send(method: "GET", path: "/health"), r.status == 200 { return pid }
-            usleep(20_000)
-        }
-        throw BenchError("jalmd did not become healthy")
     }
 }
 

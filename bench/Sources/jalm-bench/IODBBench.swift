@@ -20,12 +20,8 @@ enum IODBBench {
         }
         try config.write(toFile: dataDir + ".yml", atomically: true, encoding: .utf8)
         let socket = dataDir + "/bench.sock"
-        let pid = try startDaemon(binDir: binDir, shareDir: shareDir, config: dataDir + ".yml", socket: socket)
-        defer {
-            kill(pid, SIGTERM)
-            var status: Int32 = 0
-            waitpid(pid, &status, 0)
-        }
+        let daemon = try BenchDaemon(binDir: binDir, shareDir: shareDir, config: dataDir + ".yml", socket: socket)
+        defer { daemon.stop() }
         let client = UnixHTTPClient(endpoint: .unix(path: socket), timeout: 30)
         for (database, idType) in [("main", "INTEGER PRIMARY KEY")] + (dsn != nil ? [("pg", "serial PRIMARY KEY")] : []) {
             let setup = capsule(database, "exec", ["sql": .string("CREATE TABLE IF NOT EXISTS bench (id \(idType), v TEXT NOT NULL)")])
@@ -52,23 +48,6 @@ enum IODBBench {
         var i = input
         i["database"] = .string(database)
         return JSONWriter.bytes(["intent": "bench io-db", "steps": [["id": "s", "layer": "io-db", "op": .string(op), "input": .object(i)]]])
-    }
-
-    static func startDaemon(binDir: String, shareDir: String, config: String, socket: String) throws -> pid_t {
-        var pid: pid_t = 0
-        let args = [binDir + "/jalmd", "--config", config, "--log-level", "warning"]
-        let argv = args.map { strdup($0) } + [nil]
-        var env = ProcessInfo.processInfo.environment
-        env["JALM_SHARE"] = shareDir
-        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
-        guard posix_spawn(&pid, args[0], nil, nil, argv, envp) == 0 else { throw BenchError("cannot start jalmd") }
-        let client = UnixHTTPClient(endpoint: .unix(path: socket), timeout: 2)
-        for _ in 0..<500 {
-            if let r = try? client.send(method: "GET", path: "/health"), r.status == 200 { return pid }
-            usleep(20_000)
-        }
-        throw BenchError("jalmd did not become healthy")
     }
 }
 

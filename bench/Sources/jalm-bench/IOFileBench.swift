@@ -12,12 +12,8 @@ import JALMWire
 enum IOFileBench {
     static func run(binDir: String, shareDir: String, dataDir: String, seconds: Double, clients: Int) throws {
         let socket = dataDir + "/bench.sock"
-        let pid = try EndToEndBench.startDaemon(binDir: binDir, shareDir: shareDir, dataDir: dataDir, socket: socket)
-        defer {
-            kill(pid, SIGTERM)
-            var status: Int32 = 0
-            waitpid(pid, &status, 0)
-        }
+        let daemon = try BenchDaemon(binDir: binDir, shareDir: shareDir, dataDir: dataDir, socket: socket)
+        defer { daemon.stop() }
         // Make every file once so that the read phase never misses.
         for c in 0..<clients {
             for n in 0..<files {

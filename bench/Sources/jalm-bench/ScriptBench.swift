@@ -32,12 +32,8 @@ enum ScriptBench {
         } else { print("SKIP firejail: not installed (apt-get install firejail)") }
 
         let socket = dataDir + "/bench.sock"
-        let pid = try EndToEndBench.startDaemon(binDir: binDir, shareDir: shareDir, dataDir: dataDir, socket: socket)
-        defer {
-            kill(pid, SIGTERM)
-            var status: Int32 = 0
-            waitpid(pid, &status, 0)
-        }
+        let daemon = try BenchDaemon(binDir: binDir, shareDir: shareDir, dataDir: dataDir, socket: socket)
+        defer { daemon.stop() }
         let body = Array(JSONWriter.bytes([
             "intent": "bench script",
             "steps": [["id": "s", "layer": "compute-script", "op": "run",

@@ -14,6 +14,13 @@ struct Stats {
     }
 }
 
+/// The three machine-readable lines of a rate and its latencies: `NAME_per_s`, `NAME_p50_us`, `NAME_p99_us`.
+func printResults(_ name: String, rate: Double, _ stats: Stats) {
+    print("RESULT \(name)_per_s \(fmt(rate, 0))")
+    print("RESULT \(name)_p50_us \(fmt(stats.percentile(50)))")
+    print("RESULT \(name)_p99_us \(fmt(stats.percentile(99)))")
+}
+
 func fmt(_ v: Double, _ digits: Int = 1) -> String {
     var s = String(Int((v * pow10(digits)).rounded()))
     if digits > 0 {

@@ -1,6 +1,6 @@
 import Foundation
 
-// jalm-bench dispatch|spawn|script|expr|render|e2e|iofile|iodb — prints figures (lines starting with RESULT are machine-readable).
+// jalm-bench dispatch|spawn|script|expr|render|e2e|iofile|iodb|iohttp — prints figures (lines starting with RESULT are machine-readable).
 // bench/run.sh builds it in release mode and runs it beside the C floor (../shared/bench/pingpong.c).
 let args = CommandLine.arguments
 let mode = args.count > 1 ? args[1] : "all"
@@ -35,4 +35,9 @@ if mode == "iofile" || mode == "all" {
 if mode == "iodb" {
     // Not in "all": bench/io-db.sh runs it next to its floors (sqlite3 CLI, pgbench) and a PostgreSQL.
     try IODBBench.run(binDir: binDir, shareDir: shareDir, dataDir: dataDir + "/iodb", seconds: 5)
+}
+if mode == "iohttp" {
+    // Not in "all": bench/io-http.sh runs it next to its floors (wrk, curl) against an nginx it starts.
+    let seconds = ProcessInfo.processInfo.environment["JALM_BENCH_SECONDS"].flatMap(Double.init) ?? 5
+    try await IOHTTPBench.run(binDir: binDir, shareDir: shareDir, dataDir: dataDir + "/iohttp", seconds: seconds)
 }
