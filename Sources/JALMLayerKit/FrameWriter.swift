@@ -49,17 +49,6 @@ final class FrameWriter: Sendable {
     }
 
     private func writeAll(_ bytes: [UInt8]) -> Bool {
-        bytes.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return false
-                }
-                offset += n
-            }
-            return true
-        }
+        bytes.withUnsafeBytes { Descriptor.writeAll(fd, $0) == nil }
     }
 }

@@ -32,8 +32,8 @@ final class LayerServer: Sendable {
                           pid: getpid(), maxInflight: setup.maxInflight)
         writer.send(.hello(hello))
         // The read loop blocks in read(2), so it gets a thread of its own rather than a pool thread.
-        let thread = ReaderThread { self.readLoop() }
-        thread.start()
+        let started = DetachedThread.start { self.readLoop() }
+        precondition(started, "cannot start the frame reader thread")
         while true { try? await Task.sleep(for: .seconds(3600)) }
     }
 

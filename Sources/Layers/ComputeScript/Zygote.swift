@@ -33,15 +33,8 @@ final class Zygote: @unchecked Sendable {
 
     /// Starts the owning thread, which starts the process and serves jobs forever.
     func start() {
-        let box = Unmanaged.passRetained(self)
-        var tid = pthread_t()
-        let rc = pthread_create(&tid, nil, { arg in
-            let me = Unmanaged<Zygote>.fromOpaque(arg!).takeRetainedValue()
-            me.serve()
-            return nil
-        }, box.toOpaque())
-        precondition(rc == 0, "pthread_create failed: \(rc)")
-        pthread_detach(tid)
+        let started = DetachedThread.start { self.serve() }
+        precondition(started, "cannot start the zygote's owning thread")
     }
 
     /// Runs one request line; `done` gets the zygote's answer (or a synthetic `error`).
@@ -136,18 +129,7 @@ final class Zygote: @unchecked Sendable {
     private func send(_ bytes: [UInt8]) -> Bool {
         socket.withLock { fd -> Bool in
             guard fd >= 0 else { return false }
-            return bytes.withUnsafeBytes { raw in
-                var offset = 0
-                while offset < raw.count {
-                    let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        return false
-                    }
-                    offset += n
-                }
-                return true
-            }
+            return bytes.withUnsafeBytes { Descriptor.writeAll(fd, $0) == nil }
         }
     }
 

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import JALMLayerKit
 import JALMWire
 
 /// Blocking descriptor I/O that retries on EINTR and short counts.
@@ -23,17 +24,10 @@ enum FileIO {
     }
 
     /// Writes every byte of `bytes`; returns the errno of the first failure.
-    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Errno.Code? {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return Errno.Code(errno)
-            }
-            offset += n
-        }
-        return nil
+    static func writeAll(_ fd: Int32, _ bytes: some Collection<UInt8>) -> Errno.Code? {
+        let e = bytes.withContiguousStorageIfAvailable { Descriptor.writeAll(fd, UnsafeRawBufferPointer($0)) }
+            ?? Array(bytes).withUnsafeBytes { Descriptor.writeAll(fd, $0) }
+        return e.map { Errno.Code($0) }
     }
 
     static func fileStatus(_ fd: Int32) -> Result<stat, Errno.Code> {
@@ -96,19 +90,5 @@ extension FileIO {
             if total > limit { return .failure(.overLimit) }
             if let e = body(chunk[0..<n]) { return .failure(.failed(e)) }
         }
-    }
-
-    /// Writes every byte of `bytes`; returns the errno of the first failure.
-    static func writeAll(_ fd: Int32, _ bytes: ArraySlice<UInt8>) -> Errno.Code? {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return Errno.Code(errno)
-            }
-            offset += n
-        }
-        return nil
     }
 }

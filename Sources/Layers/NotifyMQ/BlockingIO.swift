@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Synchronization
+import JALMLayerKit
 import JALMWire
 
 /// Runs a call's blocking socket I/O on a thread of its own, so that Swift's cooperative pool never blocks
@@ -64,24 +65,8 @@ final class BlockingIO: Sendable {
         next?.resume()
     }
 
-    private final class Box: @unchecked Sendable {
-        let body: () -> Void
-        init(_ body: @escaping () -> Void) { self.body = body }
-    }
-
     private static func startThread(_ body: @escaping @Sendable () -> Void) {
-        let box = Unmanaged.passRetained(Box(body))
-        var tid = pthread_t()
-        let rc = pthread_create(&tid, nil, { arg in
-            let me = Unmanaged<Box>.fromOpaque(arg!).takeRetainedValue()
-            me.body()
-            return nil
-        }, box.toOpaque())
-        if rc != 0 {
-            // No thread (pids limit): run here rather than lose the call; the pool thread blocks this once.
-            box.takeRetainedValue().body()
-            return
-        }
-        pthread_detach(tid)
+        // No thread (pids limit): run here rather than lose the call; the pool thread blocks this once.
+        if !DetachedThread.start(body) { body() }
     }
 }
