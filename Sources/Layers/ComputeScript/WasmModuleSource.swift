@@ -15,7 +15,7 @@ enum WasmModuleSource {
         case (nil, .string(let text)?):
             // 4 characters of base64 hold 3 bytes: refuse an oversize module before decoding it.
             guard text.utf8.count / 4 * 3 <= limit + 3 else { throw tooLarge(limit, field: "module_base64") }
-            guard let bytes = WasmBase64.decode(text) else {
+            guard let bytes = Base64.decode(text) else {
                 throw CallFailure(.invalidInput, "module_base64 is not valid base64", details: ["field": "module_base64"])
             }
             guard bytes.count <= limit else { throw tooLarge(limit, field: "module_base64") }
@@ -78,36 +78,5 @@ enum WasmModuleSource {
     private static func tooLarge(_ limit: Int, field: String) -> CallFailure {
         CallFailure(.resourceExhausted, "the module is larger than max_module_bytes (\(limit))",
                     details: ["field": .string(field), "limit": "max_module_bytes"])
-    }
-}
-
-/// Standard base64 (RFC 4648) decoding, padding optional, no whitespace.
-enum WasmBase64 {
-    static func decode(_ text: String) -> [UInt8]? {
-        var input = Array(text.utf8)
-        while input.last == UInt8(ascii: "=") { input.removeLast() }
-        guard input.count % 4 != 1 else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(input.count * 3 / 4)
-        var buffer: UInt32 = 0
-        var bits = 0
-        for c in input {
-            let v: UInt8
-            switch c {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"): v = c - UInt8(ascii: "A")
-            case UInt8(ascii: "a")...UInt8(ascii: "z"): v = c - UInt8(ascii: "a") + 26
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): v = c - UInt8(ascii: "0") + 52
-            case UInt8(ascii: "+"): v = 62
-            case UInt8(ascii: "/"): v = 63
-            default: return nil
-            }
-            buffer = buffer << 6 | UInt32(v)
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                out.append(UInt8(truncatingIfNeeded: buffer >> UInt32(bits)))
-            }
-        }
-        return out
     }
 }
