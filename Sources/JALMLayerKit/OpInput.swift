@@ -29,26 +29,35 @@ public struct OpInput: Sendable {
         self.pointer = pointer
     }
 
-    public func invalid(_ key: String, _ message: String) -> CallFailure {
-        CallFailure(.invalidInput, "\(layer).\(op): \"\(key)\" \(message)",
-                    details: ["pointer": .string(pointer + "/" + key)])
+    /// `invalid_input` naming the field; `reason` goes into `details` for callers that branch on it.
+    public func invalid(_ key: String, _ message: String, reason: String? = nil) -> CallFailure {
+        var details: [String: JSONValue] = ["pointer": .string(pointer + "/" + key)]
+        if let reason { details["reason"] = .string(reason) }
+        return CallFailure(.invalidInput, "\(layer).\(op): \"\(key)\" \(message)", details: .object(details))
+    }
+
+    /// The value at `key`, or nil when absent or null.
+    public func value(_ key: String) -> JSONValue? {
+        guard let v = fields[key], !v.isNull else { return nil }
+        return v
     }
 
     /// Whether `key` is present and not null.
     public func has(_ key: String) -> Bool { fields[key].map { !$0.isNull } ?? false }
 
-    public func string(_ key: String, default fallback: String? = nil) throws(CallFailure) -> String {
-        guard let value = fields[key], !value.isNull else {
+    public func string(_ key: String, default fallback: String? = nil, maxBytes: Int = .max) throws(CallFailure) -> String {
+        guard let value = value(key) else {
             if let fallback { return fallback }
             throw invalid(key, "is required")
         }
         guard let s = value.stringValue else { throw invalid(key, "must be a string, not \(value.typeName)") }
+        if s.utf8.count > maxBytes { throw invalid(key, "is longer than \(maxBytes) bytes") }
         return s
     }
 
     /// The string at `key`, or nil when absent or null.
-    public func optionalString(_ key: String) throws(CallFailure) -> String? {
-        has(key) ? try string(key) : nil
+    public func optionalString(_ key: String, maxBytes: Int = .max) throws(CallFailure) -> String? {
+        has(key) ? try string(key, maxBytes: maxBytes) : nil
     }
 
     public func bool(_ key: String, default fallback: Bool) throws(CallFailure) -> Bool {
@@ -58,7 +67,12 @@ public struct OpInput: Sendable {
     }
 
     public func int(_ key: String, default fallback: Int, in range: ClosedRange<Int>) throws(CallFailure) -> Int {
-        guard let value = fields[key], !value.isNull else { return fallback }
+        try optionalInt(key, in: range) ?? fallback
+    }
+
+    /// The integer at `key`, or nil when absent or null.
+    public func optionalInt(_ key: String, in range: ClosedRange<Int>) throws(CallFailure) -> Int? {
+        guard let value = value(key) else { return nil }
         guard let i = value.intValue, let n = Int(exactly: i), range.contains(n) else {
             throw invalid(key, "must be an integer from \(range.lowerBound) to \(range.upperBound)")
         }

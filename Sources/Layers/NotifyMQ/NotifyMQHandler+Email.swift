@@ -14,7 +14,7 @@ extension NotifyMQHandler {
     /// its credentials). Its Message-ID is derived from the step's idempotency key, so every attempt of a
     /// step sends the same Message-ID and a receiver can drop the repeats.
     func email(_ raw: JSONValue, context: CallContext) async throws(CallFailure) -> JSONValue {
-        let input = try NotifyInput(op: "email", raw, allowed: ["server", "from", "to", "cc", "bcc", "reply_to",
+        let input = try OpInput(op: "email", raw, allowed: ["server", "from", "to", "cc", "bcc", "reply_to",
                                                                 "subject", "text", "html"])
         let (name, server) = try input.server("server", in: settings.smtp, kind: "smtp")
         guard let fromText = try input.optionalString("from", maxBytes: 998) ?? server.from else {
@@ -54,7 +54,7 @@ extension NotifyMQHandler {
                 "status": .int(Int64(response.status))]
     }
 
-    static func mailbox(_ input: NotifyInput, _ key: String, _ text: String) throws(CallFailure) -> MailAddress {
+    static func mailbox(_ input: OpInput, _ key: String, _ text: String) throws(CallFailure) -> MailAddress {
         switch MailAddress.parse(text) {
         case .success(let a): return a
         case .failure(.injection):
@@ -66,7 +66,7 @@ extension NotifyMQHandler {
     }
 
     /// A string or a list of strings, each a mailbox.
-    static func mailboxes(_ input: NotifyInput, _ key: String) throws(CallFailure) -> [MailAddress] {
+    static func mailboxes(_ input: OpInput, _ key: String) throws(CallFailure) -> [MailAddress] {
         guard let value = input.value(key) else { return [] }
         let items: [JSONValue] = value.arrayValue ?? [value]
         var out: [MailAddress] = []

@@ -7,7 +7,7 @@ extension NotifyMQHandler {
     /// `jetstream: true`: published as a request and answered by the stream's PubAck, which says whether
     /// JetStream dropped it as a duplicate of the same Msg-Id within the stream's duplicate window.
     func natsPublish(_ raw: JSONValue, context: CallContext) async throws(CallFailure) -> JSONValue {
-        let input = try NotifyInput(op: "nats.publish", raw, allowed: ["server", "subject", "message", "headers", "jetstream"])
+        let input = try OpInput(op: "nats.publish", raw, allowed: ["server", "subject", "message", "headers", "jetstream"])
         let (name, server) = try input.server("server", in: settings.nats, kind: "nats")
         let subject = try input.string("subject", maxBytes: 4096)
         if let problem = NATSProtocol.subjectProblem(subject) { throw input.invalid("subject", problem) }
@@ -25,7 +25,7 @@ extension NotifyMQHandler {
     }
 
     /// Extra headers from the input; names are tokens, values single-line, `Nats-Msg-Id` is the layer's.
-    static func natsHeaders(_ input: NotifyInput) throws(CallFailure) -> [(String, String)] {
+    static func natsHeaders(_ input: OpInput) throws(CallFailure) -> [(String, String)] {
         guard let value = input.value("headers") else { return [] }
         guard let object = value.objectValue else { throw input.invalid("headers", "must be an object of names to strings") }
         var out: [(String, String)] = []

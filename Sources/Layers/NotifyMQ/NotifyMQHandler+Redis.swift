@@ -10,12 +10,12 @@ extension NotifyMQHandler {
     /// same key within `dedupe_ttl_s` adds nothing and answers the first entry's ID. That is what lets the
     /// card say `idempotent: true`, so there is no switch to turn the guard off.
     func redisXAdd(_ raw: JSONValue, context: CallContext) async throws(CallFailure) -> JSONValue {
-        let input = try NotifyInput(op: "redis.xadd", raw, allowed: ["server", "stream", "fields", "maxlen"])
+        let input = try OpInput(op: "redis.xadd", raw, allowed: ["server", "stream", "fields", "maxlen"])
         let (name, server) = try input.server("server", in: settings.redis, kind: "redis")
         let stream = try input.string("stream", maxBytes: 1024)
         if stream.isEmpty { throw input.invalid("stream", "must not be empty") }
         let fields = try Self.streamFields(input)
-        let maxlen = try input.int("maxlen", default: nil, in: 1...Int(Int32.max))
+        let maxlen = try input.optionalInt("maxlen", in: 1...Int(Int32.max))
         let key = context.idempotencyKey
         let guarded = key != nil
         var entry = fields
@@ -42,7 +42,7 @@ extension NotifyMQHandler {
     /// so subscribers can deduplicate; `envelope: false` sends `message` as it is. As for XADD, a retry with
     /// the same key within `dedupe_ttl_s` publishes nothing and answers the first receiver count.
     func redisPublish(_ raw: JSONValue, context: CallContext) async throws(CallFailure) -> JSONValue {
-        let input = try NotifyInput(op: "redis.publish", raw, allowed: ["server", "channel", "message", "envelope"])
+        let input = try OpInput(op: "redis.publish", raw, allowed: ["server", "channel", "message", "envelope"])
         let (name, server) = try input.server("server", in: settings.redis, kind: "redis")
         let channel = try input.string("channel", maxBytes: 1024)
         if channel.isEmpty { throw input.invalid("channel", "must not be empty") }
@@ -75,7 +75,7 @@ extension NotifyMQHandler {
     }
 
     /// `fields` as ordered (name, text) pairs: strings as they are, other JSON values as JSON text.
-    static func streamFields(_ input: NotifyInput) throws(CallFailure) -> [(String, String)] {
+    static func streamFields(_ input: OpInput) throws(CallFailure) -> [(String, String)] {
         guard let value = input.value("fields") else { throw input.invalid("fields", "is required") }
         guard let object = value.objectValue, !object.isEmpty else {
             throw input.invalid("fields", "must be a non-empty object of field names to values")

@@ -16,7 +16,7 @@ extension NotifyMQHandler {
     /// idempotency key in `Idempotency-Key`. The URL goes through JALMNet's SSRF guard at connect time.
     /// A 2xx answer is success; anything else is `upstream_error`, retryable for 408, 429 and 5xx.
     func webhook(_ raw: JSONValue, context: CallContext) async throws(CallFailure) -> JSONValue {
-        let input = try NotifyInput(op: "webhook", raw, allowed: ["url", "payload", "signing_key", "headers"])
+        let input = try OpInput(op: "webhook", raw, allowed: ["url", "payload", "signing_key", "headers"])
         let url = try input.string("url", maxBytes: 8192)
         _ = try input.headerSafe("url", url)
         guard let payload = input.value("payload") else { throw input.invalid("payload", "is required") }
@@ -55,7 +55,7 @@ extension NotifyMQHandler {
     }
 
     /// Extra headers from the input: token names, single-line values, none of the layer's own.
-    static func webhookHeaders(_ input: NotifyInput) throws(CallFailure) -> [HeaderField] {
+    static func webhookHeaders(_ input: OpInput) throws(CallFailure) -> [HeaderField] {
         guard let value = input.value("headers") else { return [] }
         guard let object = value.objectValue else { throw input.invalid("headers", "must be an object of names to strings") }
         var out: [HeaderField] = []

@@ -1,3 +1,4 @@
+import JALMLayerKit
 import JALMWire
 
 /// `layers.notify-mq` of jalmd.yml: the named servers capsules may send to (docs/layers.md, notify-mq).
@@ -21,7 +22,7 @@ struct NotifySettings: Sendable {
     }
 }
 
-extension NotifyInput {
+extension OpInput {
     /// The server named by `key` in `table`, or `not_found` naming the ones configured.
     func server<T>(_ key: String, in table: [String: T], kind: String) throws(CallFailure) -> (String, T) {
         let name = try string(key, maxBytes: 256)
