@@ -21,6 +21,9 @@ import Testing
         try aBatchFailingInItsThirdStatementLeavesNothing(daemon)
         try aReadOnlyDatabaseRefusesWrites(daemon)
         try limitsAtTheirEdges(daemon)
+        try aHugeResultStopsAtItsLimitWithoutFillingMemory(daemon)
+        try batchLimitsBoundAllStatementsTogether(daemon)
+        try onlyDataChangesCountAsRowsAffected(daemon)
     }
 
     func typesRoundTrip(_ daemon: Daemon) throws {
@@ -127,5 +130,47 @@ import Testing
         #expect(big.code == "resource_exhausted" && big.error?["details"]?["limit"] == "max_bytes", "\(big)")
         let mismatch = try IODBStep.run(daemon, "query", ["database": "pg", "sql": "SELECT $1::int + $2::int", "params": [1]])
         #expect(mismatch.code == "invalid_input", "\(mismatch)")
+    }
+
+    /// About 1 GB of rows against a layer whose cgroup allows 256 MiB: rows arrive one at a time, so the
+    /// limit ends the statement (cancelled on the server) long before memory fills, and the plugin lives.
+    func aHugeResultStopsAtItsLimitWithoutFillingMemory(_ daemon: Daemon) throws {
+        let before = try ioDBRestarts(daemon)
+        let huge = "SELECT repeat('x', 1000) AS v FROM generate_series(1, 1000000)"
+        let r = try IODBStep.run(daemon, "query", ["database": "pg", "sql": .string(huge), "max_rows": 10])
+        #expect(r.code == "resource_exhausted" && r.error?["details"]?["limit"] == "max_rows", "\(r)")
+        #expect(r.seconds < 10, "\(r.seconds) s")
+        let bytes = try IODBStep.run(daemon, "query", ["database": "pg", "sql": .string(huge), "max_bytes": 100_000])
+        #expect(bytes.code == "resource_exhausted" && bytes.error?["details"]?["limit"] == "max_bytes", "\(bytes)")
+        #expect(try ioDBRestarts(daemon) == before, "the io-db plugin was restarted")
+        #expect(try IODBStep.run(daemon, "query", ["database": "pg", "sql": "SELECT 1 AS one"]).rows == [["one": 1]])
+    }
+
+    /// A batch's RETURNING rows count against one `max_rows`/`max_bytes`, so its reply stays bounded;
+    /// going over rolls the whole batch back.
+    func batchLimitsBoundAllStatementsTogether(_ daemon: Daemon) throws {
+        _ = try IODBStep.run(daemon, "exec", ["database": "pg", "sql": "CREATE TABLE rl (v text)"])
+        let two: JSONValue = [["sql": "INSERT INTO rl VALUES ('a') RETURNING v"], ["sql": "INSERT INTO rl VALUES ('b') RETURNING v"]]
+        let over = try IODBStep.run(daemon, "batch", ["database": "pg", "statements": two, "max_rows": 1])
+        #expect(over.code == "resource_exhausted" && over.error?["details"]?["limit"] == "max_rows", "\(over)")
+        #expect(try IODBStep.run(daemon, "query", ["database": "pg", "sql": "SELECT count(*)::int AS n FROM rl"]).rows == [["n": 0]])
+        let ok = try IODBStep.run(daemon, "batch", ["database": "pg", "statements": two, "max_rows": 2])
+        #expect(ok.output?["results"]?[0]?["rows"] == [["v": "a"]] && ok.output?["results"]?[1]?["rows"] == [["v": "b"]], "\(ok)")
+    }
+
+    /// libpq counts the rows of a SELECT as "tuples"; io-db reports only rows changed, as with SQLite.
+    func onlyDataChangesCountAsRowsAffected(_ daemon: Daemon) throws {
+        let r = try IODBStep.run(daemon, "batch", ["database": "pg", "statements": [
+            ["sql": "CREATE TABLE ra (i int)"], ["sql": "INSERT INTO ra VALUES (1), (2)"], ["sql": "SELECT 42 AS x"],
+        ]])
+        #expect(r.output?["results"]?[1]?["rows_affected"] == 2, "\(r)")
+        #expect(r.output?["results"]?[2]?["rows_affected"] == 0 && r.output?["results"]?[2]?["last_insert_id"] == .null, "\(r)")
+        #expect(r.output?["results"]?[2]?["rows"] == [["x": 42]], "\(r)")
+        #expect(r.output?["rows_affected"] == 2, "\(r)")
+    }
+
+    private func ioDBRestarts(_ daemon: Daemon) throws -> Int64? {
+        let (_, view) = try daemon.request("GET", "/layers")
+        return view["layers"]?.arrayValue?.first { $0["name"] == "io-db" }?["restarts"]?.intValue
     }
 }

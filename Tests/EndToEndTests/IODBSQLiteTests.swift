@@ -101,5 +101,13 @@ import Testing
         #expect(big.code == "resource_exhausted" && big.error?["details"]?["limit"] == "max_bytes", "\(big)")
         let mismatch = try IODBStep.run(daemon, "query", ["sql": "SELECT :a, :b", "params": ["a": 1]])
         #expect(mismatch.code == "invalid_input" && mismatch.error?["details"]?["reason"] == "parameter_mismatch", "\(mismatch)")
+        // A batch's RETURNING rows count against one max_rows together; over it, nothing is applied.
+        _ = try IODBStep.run(daemon, "exec", ["sql": "CREATE TABLE rl (v TEXT)"])
+        let two: JSONValue = [["sql": "INSERT INTO rl VALUES ('a') RETURNING v"], ["sql": "INSERT INTO rl VALUES ('b') RETURNING v"]]
+        let batchOver = try IODBStep.run(daemon, "batch", ["statements": two, "max_rows": 1])
+        #expect(batchOver.code == "resource_exhausted" && batchOver.error?["details"]?["limit"] == "max_rows", "\(batchOver)")
+        #expect(try IODBStep.run(daemon, "query", ["sql": "SELECT count(*) AS n FROM rl"]).rows == [["n": 0]])
+        let batchOK = try IODBStep.run(daemon, "batch", ["statements": two, "max_rows": 2])
+        #expect(batchOK.output?["results"]?[1]?["rows"] == [["v": "b"]], "\(batchOK)")
     }
 }

@@ -45,47 +45,66 @@ final class PostgresConnection {
     var isHealthy: Bool { PQstatus(conn) == CONNECTION_OK && PQtransactionStatus(conn) == PQTRANS_IDLE }
     var inTransaction: Bool { PQtransactionStatus(conn) == PQTRANS_INTRANS || PQtransactionStatus(conn) == PQTRANS_INERROR }
 
-    /// A finished statement: its columns and rows (as libpq results), and `PQcmdTuples`.
+    /// A finished statement: its columns, its rows (those not handed to a collector), and the rows it
+    /// changed (INSERT, UPDATE, DELETE, MERGE; 0 for anything else, as with SQLite).
     struct Outcome {
-        var columns: [String]
-        var rows: [[String: JSONValue]]
-        var rowsAffected: Int64
+        var columns: [String] = []
+        var rows: [JSONValue] = []
+        var rowsAffected: Int64 = 0
     }
 
-    /// Runs one statement with `values` bound as `$1…$n`; rows beyond `limits` fail the call.
-    func run(_ sql: String, _ values: [BindValue], limits: RowLimits? = nil, control: CallControl) throws(CallFailure) -> Outcome {
+    /// Runs one statement with `values` bound as `$1…$n`, keeping its rows in the outcome.
+    func run(_ sql: String, _ values: [BindValue], control: CallControl) throws(CallFailure) -> Outcome {
+        var none: RowCollector?
+        return try run(sql, values, collector: &none, control: control)
+    }
+
+    /// The same, adding each row to `collector` as it arrives (libpq's single-row mode): the first row past
+    /// a limit cancels the statement, so a large result never sits whole in memory.
+    func run(_ sql: String, _ values: [BindValue], into collector: inout RowCollector, control: CallControl) throws(CallFailure) -> Outcome {
+        var some: RowCollector? = collector
+        defer { collector = some! }
+        return try run(sql, values, collector: &some, control: control)
+    }
+
+    private func run(_ sql: String, _ values: [BindValue], collector: inout RowCollector?,
+                     control: CallControl) throws(CallFailure) -> Outcome {
         guard !control.shouldStop else { throw control.stoppedFailure("PostgreSQL") }
         let sent = PostgresValues.withParameters(values) { types, params, lengths, formats in
             PQsendQueryParams(conn, sql, Int32(values.count), types, params, lengths, formats, 0)
         }
         guard sent == 1 else { throw connectionFailure() }
+        if collector != nil { _ = PQsetSingleRowMode(conn) }
         var stopped = false
-        while PQisBusy(conn) == 1 {
-            if !stopped && control.shouldStop {
-                stopped = true
-                cancelRunningStatement()
-            }
-            var fds = pollfd(fd: PQsocket(conn), events: Int16(POLLIN), revents: 0)
-            let slice = stopped ? 1000 : min(max(control.remainingMs, 1), 50)
-            if poll(&fds, 1, Int32(slice)) < 0 && errno != EINTR { throw connectionFailure() }
-            if PQconsumeInput(conn) == 0 { throw connectionFailure() }
-        }
-        var outcome = Outcome(columns: [], rows: [], rowsAffected: 0)
+        var outcome = Outcome()
         var failure: CallFailure?
-        var collector = limits.map { RowCollector(limits: $0) }
-        while let result = PQgetResult(conn) {
+        while true {
+            while PQisBusy(conn) == 1 {
+                if !stopped && (failure != nil || control.shouldStop) {
+                    stopped = true
+                    cancelRunningStatement()
+                }
+                var fds = pollfd(fd: PQsocket(conn), events: Int16(POLLIN), revents: 0)
+                let slice = stopped ? 1000 : min(max(control.remainingMs, 1), 50)
+                if poll(&fds, 1, Int32(slice)) < 0 && errno != EINTR { throw connectionFailure() }
+                if PQconsumeInput(conn) == 0 { throw connectionFailure() }
+            }
+            guard let result = PQgetResult(conn) else { break }
             defer { PQclear(result) }
-            guard failure == nil else { continue }
-            switch PQresultStatus(result) {
-            case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
-                outcome.columns = (0..<PQnfields(result)).map { String(cString: PQfname(result, $0)) }
-                outcome.rowsAffected = Int64(String(cString: PQcmdTuples(result))) ?? 0
+            guard failure == nil else { continue }  // drain what is left after a failure or a cancel
+            let status = PQresultStatus(result)
+            switch status {
+            case PGRES_SINGLE_TUPLE, PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
+                if outcome.columns.isEmpty {
+                    outcome.columns = (0..<PQnfields(result)).map { String(cString: PQfname(result, $0)) }
+                }
+                if status != PGRES_SINGLE_TUPLE { outcome.rowsAffected = Self.rowsChanged(result) }
                 for r in 0..<PQntuples(result) {
                     let row = PostgresValues.row(result, r, columns: outcome.columns)
-                    if collector != nil {
-                        do throws(CallFailure) { try collector!.append(row) } catch { failure = error; break }
+                    if collector == nil {
+                        outcome.rows.append(.object(row))
                     } else {
-                        outcome.rows.append(row)
+                        do throws(CallFailure) { try collector!.append(row) } catch { failure = error; break }
                     }
                 }
             default:
@@ -93,8 +112,15 @@ final class PostgresConnection {
             }
         }
         if let failure { throw failure }
-        if let collector { outcome.rows = collector.rows.compactMap(\.objectValue) }
+        if collector != nil { outcome.rows = collector!.takeRows() }
         return outcome
+    }
+
+    /// `PQcmdTuples` counts the rows of SELECT and CREATE TABLE AS too; only data changes count here.
+    private static func rowsChanged(_ result: OpaquePointer) -> Int64 {
+        let tag = String(cString: PQcmdStatus(result))
+        guard ["INSERT ", "UPDATE ", "DELETE ", "MERGE "].contains(where: tag.hasPrefix) else { return 0 }
+        return Int64(String(cString: PQcmdTuples(result))) ?? 0
     }
 
     /// Sends a cancel request on a separate connection to the server (libpq's PQcancel).

@@ -37,9 +37,10 @@ final class PostgresDatabase: Database, @unchecked Sendable {
         return try await withConnection(control) { (c: PostgresConnection) throws(CallFailure) -> JSONValue in
             // A read-only transaction: a statement that writes fails with 25006 (invalid_input).
             _ = try c.run("BEGIN READ ONLY", [], control: control)
-            let outcome = try c.run(sql, values, limits: limits, control: control)
+            var collector = RowCollector(limits: limits)
+            let outcome = try c.run(sql, values, into: &collector, control: control)
             _ = try c.run("COMMIT", [], control: control)
-            return ["columns": .array(outcome.columns.map { .string($0) }), "rows": .array(outcome.rows.map { .object($0) }),
+            return ["columns": .array(outcome.columns.map { .string($0) }), "rows": .array(outcome.rows),
                     "row_count": .int(Int64(outcome.rows.count))]
         }
     }
@@ -71,14 +72,17 @@ final class PostgresDatabase: Database, @unchecked Sendable {
                 }
             }
             var results: [WriteResult] = []
+            var collector = RowCollector(limits: limits)
             for (i, (sql, values)) in work.enumerated() {
                 do throws(CallFailure) {
-                    let outcome = try c.run(sql, values, limits: limits, control: control)
+                    let outcome = try c.run(sql, values, into: &collector, control: control)
                     let returning = !outcome.columns.isEmpty
+                    // The first column of the first RETURNING row of a data change; a SELECT has none.
+                    let changesData = returning && outcome.rowsAffected > 0
                     results.append(WriteResult(
                         rowsAffected: outcome.rowsAffected,
-                        lastInsertID: returning ? (outcome.rows.first?[outcome.columns[0]] ?? .null) : .null,
-                        rows: returning ? outcome.rows.map { .object($0) } : nil))
+                        lastInsertID: changesData ? (outcome.rows.first?[outcome.columns[0]] ?? .null) : .null,
+                        rows: returning ? outcome.rows : nil))
                 } catch { throw error.inStatement(i, of: work.count) }
             }
             let output = render(results)

@@ -65,8 +65,9 @@ final class SQLiteDatabase: Database, @unchecked Sendable {
                     return .replayed(stored)
                 }
                 var results: [WriteResult] = []
+                var collector = RowCollector(limits: limits)
                 for (i, statement) in statements.enumerated() {
-                    do throws(CallFailure) { results.append(try self.runWrite(db, statement, limits: limits)) }
+                    do throws(CallFailure) { results.append(try self.runWrite(db, statement, into: &collector)) }
                     catch { throw error.inStatement(i, of: statements.count) }
                 }
                 let output = render(results)
@@ -241,20 +242,19 @@ final class SQLiteDatabase: Database, @unchecked Sendable {
         }
     }
 
-    private func runWrite(_ db: OpaquePointer, _ statement: Statement, limits: RowLimits) throws(CallFailure) -> WriteResult {
+    private func runWrite(_ db: OpaquePointer, _ statement: Statement, into collector: inout RowCollector) throws(CallFailure) -> WriteResult {
         let stmt = try prepare(db, statement)
         defer { sqlite3_finalize(stmt) }
         sqlite3_set_last_insert_rowid(db, 0)
         // sqlite3_changes64 keeps the count of the last INSERT/UPDATE/DELETE across other statements (DDL,
         // SELECT): only trust it when this statement changed something.
         let before = sqlite3_total_changes64(db)
-        var collector = RowCollector(limits: limits)
         try run(db, stmt, into: &collector)
         let rowid = sqlite3_last_insert_rowid(db)
         let returnsRows = sqlite3_column_count(stmt) > 0
         let changed = sqlite3_total_changes64(db) != before
         return WriteResult(rowsAffected: changed ? sqlite3_changes64(db) : 0, lastInsertID: rowid != 0 ? .int(rowid) : .null,
-                           rows: returnsRows ? collector.rows : nil)
+                           rows: returnsRows ? collector.takeRows() : nil)
     }
 
     private func storedResult(_ db: OpaquePointer, key: String) throws(CallFailure) -> JSONValue? {

@@ -63,28 +63,38 @@ struct RowLimits: Sendable, Equatable {
     static let maxMaxBytes = 12 * 1024 * 1024
 }
 
-/// Rows gathered under `RowLimits`; the first row past a limit is an error naming that limit.
+/// Rows gathered under `RowLimits`; the first row past a limit is an error naming that limit. One collector
+/// serves a whole call, so in a batch the limits bound all statements' rows together (and with them the
+/// reply, which must fit a frame); `takeRows()` hands over one statement's rows and keeps the counts.
 struct RowCollector {
     let limits: RowLimits
     private(set) var rows: [JSONValue] = []
-    private(set) var bytes = 2
+    private var count = 0
+    private var bytes = 2
 
     init(limits: RowLimits) { self.limits = limits }
 
     mutating func append(_ row: [String: JSONValue]) throws(CallFailure) {
         let value = JSONValue.object(row)
-        guard rows.count < limits.maxRows else {
+        guard count < limits.maxRows else {
             throw CallFailure(.resourceExhausted,
                               "the result has more than max_rows (\(limits.maxRows)) rows; raise max_rows or narrow the query",
                               details: ["limit": "max_rows", "value": .int(Int64(limits.maxRows))])
         }
-        bytes += JSONWriter.bytes(value).count + (rows.isEmpty ? 0 : 1)
+        bytes += JSONWriter.bytes(value).count + (count == 0 ? 0 : 1)
         guard bytes <= limits.maxBytes else {
             throw CallFailure(.resourceExhausted,
                               "the result is larger than max_bytes (\(limits.maxBytes)) as JSON; raise max_bytes or select fewer columns",
                               details: ["limit": "max_bytes", "value": .int(Int64(limits.maxBytes))])
         }
         rows.append(value)
+        count += 1
+    }
+
+    /// The rows gathered since the last call; the limits keep counting what was taken.
+    mutating func takeRows() -> [JSONValue] {
+        defer { rows = [] }
+        return rows
     }
 }
 
