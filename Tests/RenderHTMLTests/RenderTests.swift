@@ -65,6 +65,27 @@ import Testing
         #expect(ContinuousClock.now - start < .seconds(5))
     }
 
+    @Test func objectsAndListsPrintAsJSONWithinTheBudget() throws {
+        let f = try Fixture()
+        #expect(f.html(["template": "{{o}}|{{xs}}", "data": ["o": ["a": 1], "xs": [1, "b"]]]) == "{&quot;a&quot;:1}|[1,&quot;b&quot;]")
+        // 2,000 prints of a 1 KB object: ~2 MB of output from a few bytes of template.
+        let small = try Fixture(config: ["max_output_bytes": 65536])
+        let e = small.error(["template": "{{#a}}{{o}}{{/a}}",
+                             "data": ["a": .array((0..<2000).map { .int($0) }), "o": ["s": .string(String(repeating: "x", count: 1000))]]])
+        #expect(e?.details?["reason"] == "max_output_bytes")
+        #expect(e?.message.contains("the render was stopped") == true, "\(String(describing: e))")
+    }
+
+    @Test func aListsInsidesAreNotReachable() throws {
+        let f = try Fixture()
+        #expect(f.html(["template": "{{#a.items}}x{{/a.items}}{{a.bodyBytes}}{{a.budget}}", "data": ["a": [1, 2]]]) == "")
+        let list: JSONValue = .array((0..<200).map { .int($0) })
+        let t = "{{#a.items}}{{#a.items}}{{#a.items}}{{#a.items}}0123456789{{/a.items}}{{/a.items}}{{/a.items}}{{/a.items}}"
+        let start = ContinuousClock.now
+        #expect(f.html(["template": .string(t), "data": ["a": list]]) == "")
+        #expect(ContinuousClock.now - start < .seconds(5))
+    }
+
     @Test func limitsAtTheirEdges() throws {
         let t = try Fixture(config: ["max_template_bytes": 100])
         let t99 = String(repeating: "a", count: 99)

@@ -30,12 +30,14 @@ final class MustacheScope: MustacheParent, MustacheCustomRenderable {
     }
 
     /// `{{object}}` prints the object as compact JSON, as the kernel's own templates do.
-    var renderText: String { JSONWriter.string(.object(fields)) }
+    var renderText: String { MustacheValue.printed(.object(fields), budget: budget) }
     var isNull: Bool { false }
 }
 
 /// A JSON array: a Mustache list whose iterator reports each element to the budget and stops when it trips.
-struct MustacheList: MustacheSequence, MustacheCustomRenderable {
+/// It is a `MustacheParent` with no children so that swift-mustache never reflects on it (`{{#xs.items}}`
+/// would otherwise loop over the raw array outside the budget).
+struct MustacheList: MustacheSequence, MustacheCustomRenderable, MustacheParent {
     let items: [JSONValue]
     let budget: RenderBudget
     /// The most template text one element can print (the largest body of a section of this name).
@@ -56,7 +58,9 @@ struct MustacheList: MustacheSequence, MustacheCustomRenderable {
         }
     }
 
-    var renderText: String { JSONWriter.string(.array(items)) }
+    func child(named name: String) -> Any? { nil }
+
+    var renderText: String { MustacheValue.printed(.array(items), budget: budget) }
     var isNull: Bool { false }
 }
 
@@ -94,6 +98,13 @@ enum MustacheValue {
     }
 
     /// The size of `s` once HTML-escaped (the largest it can print).
+    /// An object or array printed as a value: compact JSON, charged to the budget like any printed text.
+    static func printed(_ json: JSONValue, budget: RenderBudget) -> String {
+        let text = JSONWriter.string(json)
+        budget.spend(escapedSize(text))
+        return budget.tripped ? "" : text
+    }
+
     static func escapedSize(_ s: String) -> Int {
         var n = 0
         for b in s.utf8 {
