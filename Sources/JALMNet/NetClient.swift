@@ -131,7 +131,7 @@ public struct NetClient: Sendable {
                 "the response body exceeds max_response_bytes (\(request.maxResponseBytes) bytes)",
                 details: ["reason": "max_response_bytes", "limit": .int(Int64(request.maxResponseBytes)), "url": .string(url)])
         case CURLE_OPERATION_TIMEDOUT:
-            let connectPhase = !r.connected
+            let connectPhase = !r.connected && r.connectTimeoutApplied
             let limit = connectPhase ? request.connectTimeout : request.totalTimeout
             let name = connectPhase ? "connect_timeout" : "total_timeout"
             throw CallFailure(

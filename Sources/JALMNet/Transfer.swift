@@ -17,6 +17,8 @@ final class Transfer: @unchecked Sendable {
     let host: String
     let deadline: ContinuousClock.Instant
 
+    /// The hop's whole time budget (what is left of the total timeout when it starts).
+    private(set) var hopTimeoutMs = 0
     private var headerList: UnsafeMutablePointer<curl_slist>?
     private var recipientList: UnsafeMutablePointer<curl_slist>?
     private var uploadOffset = 0
@@ -77,7 +79,8 @@ final class Transfer: @unchecked Sendable {
         try check(jalm_curl_set_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(request.connectTimeout)),
                   "CONNECTTIMEOUT")
         let remaining = ContinuousClock.now.duration(to: deadline)
-        try check(jalm_curl_set_long(easy, CURLOPT_TIMEOUT_MS, max(1, Self.milliseconds(remaining))), "TIMEOUT")
+        hopTimeoutMs = max(1, Self.milliseconds(remaining))
+        try check(jalm_curl_set_long(easy, CURLOPT_TIMEOUT_MS, hopTimeoutMs), "TIMEOUT")
         try check(jalm_curl_set_off(easy, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(request.maxResponseBytes)),
                   "MAXFILESIZE")
         try check(jalm_curl_set_opensocket(easy, { ud, purpose, address in
@@ -218,7 +221,10 @@ struct HopResult: Sendable {
     var bodyLimitExceeded: Bool
     var refused: [(address: IPAddress, port: Int, verdict: AddressClass)]
     var connectAttempts: Int
+    /// Whether the hop got past connecting (on a new connection or a reused one).
     var connected: Bool
+    /// A timeout before connecting is the connect timeout only if the hop had more time than that.
+    var connectTimeoutApplied: Bool
     var errorText: String
 }
 
@@ -240,6 +246,8 @@ extension Transfer {
         let dns = micros(CURLINFO_NAMELOOKUP_TIME_T)
         let connect = micros(CURLINFO_CONNECT_TIME_T)
         let app = micros(CURLINFO_APPCONNECT_TIME_T)
+        // A reused connection reports no connect time, but its pretransfer time is set.
+        let pretransfer = micros(CURLINFO_PRETRANSFER_TIME_T)
         let start = micros(CURLINFO_STARTTRANSFER_TIME_T)
         let total = micros(CURLINFO_TOTAL_TIME_T)
         var t = NetTiming()
@@ -253,7 +261,8 @@ extension Transfer {
             code: code, status: status, headers: statusHeaders, body: body,
             redirectURL: string(CURLINFO_REDIRECT_URL), effectiveURL: string(CURLINFO_EFFECTIVE_URL) ?? request.url,
             remoteAddress: ip.flatMap { $0.isEmpty ? nil : $0 }, timing: t, bodyLimitExceeded: bodyLimitExceeded,
-            refused: refused, connectAttempts: connectAttempts, connected: connect > 0, errorText: errorText)
+            refused: refused, connectAttempts: connectAttempts, connected: connect > 0 || pretransfer > 0,
+            connectTimeoutApplied: Self.milliseconds(request.connectTimeout) < hopTimeoutMs, errorText: errorText)
     }
 }
 

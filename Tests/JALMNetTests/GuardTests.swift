@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Foundation
 import JALMNet
 import JALMWire
 import Testing
@@ -104,7 +105,47 @@ import Testing
         let failure = try #require(await refusal("http://127.0.0.1:\(v4.port)/",
                                                  policy: try AddressPolicy(allow: ["127.0.0.1/32"]), total: .milliseconds(500)))
         #expect(failure.code == .timeout)
+        #expect(failure.details?["reason"] == "total_timeout" && failure.details?["limit_ms"] == 500, "\(failure)")
         #expect(v4.pendingConnections() == 1)
+    }
+
+    /// libcurl reports no connect time on a reused connection: a slow answer there is still the total
+    /// timeout, not the connect timeout.
+    @Test func aTimeoutOnAReusedConnectionIsTheTotalTimeout() async throws {
+        let listener = try #require(Listener(v6: false))
+        let fd = listener.fd
+        Thread.detachNewThread { Self.answerOnceThenStall(fd) }
+        let client = NetClient(policy: try AddressPolicy(allow: ["127.0.0.1/32"]))
+        let url = "http://127.0.0.1:\(listener.port)/"
+        let first = try await client.perform(NetRequest(url: url, connectTimeout: .seconds(2), totalTimeout: .seconds(5)))
+        #expect(first.status == 200)
+        do {
+            _ = try await client.perform(NetRequest(url: url, connectTimeout: .seconds(2), totalTimeout: .milliseconds(300)))
+            Issue.record("the stalled request did not time out")
+        } catch {
+            #expect(error.code == .timeout)
+            #expect(error.details?["reason"] == "total_timeout" && error.details?["limit_ms"] == 300, "\(error)")
+        }
+        #expect(listener.pendingConnections() == 0, "the second request opened a new connection")
+    }
+
+    /// Accepts one connection, answers its first request with keep-alive, then keeps it open and silent.
+    static func answerOnceThenStall(_ listener: Int32) {
+        var p = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
+        guard poll(&p, 1, 5000) == 1 else { return }
+        let c = accept(listener, nil, nil)
+        guard c >= 0 else { return }
+        defer { close(c) }
+        var request = [UInt8]()
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while !request.reversed().starts(with: Array("\n\r\n\r".utf8)) {
+            let n = read(c, &chunk, chunk.count)
+            guard n > 0 else { return }
+            request += chunk[0..<n]
+        }
+        let answer = Array("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok".utf8)
+        _ = answer.withUnsafeBytes { write(c, $0.baseAddress, $0.count) }
+        sleep(3)
     }
 
     @Test func schemesOutsideTheFamilyAreRefused() async throws {
