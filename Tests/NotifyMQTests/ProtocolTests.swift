@@ -73,4 +73,20 @@ struct ProtocolTests {
             #expect(error.description.contains("layers.notify-mq.smtp.m.url"))
         }
     }
+
+    @Test(arguments: [
+        (["redis": ["main": ["pasword": "x"]]], "redis.main.pasword"),
+        (["nats": ["main": ["tls": true]]], "nats.main.tls"),
+        (["webhok": ["signing_keys": [:]]], "webhok"),
+        (["webhook": ["signing_key": [:]]], "webhook.signing_key"),
+        (["smtp": ["m": ["url": "smtp://127.0.0.1", "user": "a"]]], "smtp.m.user"),
+    ] as [(JSONValue, String)])
+    func aMisspeltSettingStopsThePluginNamingIt(_ config: JSONValue, _ path: String) {
+        do {
+            _ = try NotifySettings.read(config)
+            Issue.record("accepted \(config)")
+        } catch {
+            #expect(error.description.contains("layers.notify-mq.\(path) is not a known key"), "\(error)")
+        }
+    }
 }

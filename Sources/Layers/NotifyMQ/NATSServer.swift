@@ -9,7 +9,8 @@ struct NATSServer: Sendable, Equatable {
     static let defaultPort = 4222
 
     static func read(_ r: SettingsReader) throws(SettingsError) -> NATSServer {
-        NATSServer(endpoint: try .read(r, defaultPort: defaultPort), user: try r.string("user"),
+        try r.only(ServerEndpoint.keys.union(["user", "password", "token"]))
+        return NATSServer(endpoint: try .read(r, defaultPort: defaultPort), user: try r.string("user"),
                    password: try r.string("password"), token: try r.string("token"))
     }
 }

@@ -12,6 +12,7 @@ struct NotifySettings: Sendable {
 
     static func read(_ config: JSONValue) throws(SettingsError) -> NotifySettings {
         let r = try SettingsReader(config, path: "")
+        try r.only(["redis", "nats", "smtp", "webhook", "allow", "io_threads"])
         var s = NotifySettings()
         s.redis = try r.table("redis") { _, server throws(SettingsError) in try RedisServer.read(server) }
         s.nats = try r.table("nats") { _, server throws(SettingsError) in try NATSServer.read(server) }

@@ -16,7 +16,8 @@ struct RedisServer: Sendable, Equatable {
     static let defaultDedupeTTLSeconds = 86_400
 
     static func read(_ r: SettingsReader) throws(SettingsError) -> RedisServer {
-        RedisServer(
+        try r.only(ServerEndpoint.keys.union(["username", "password", "db", "dedupe_ttl_s", "key_prefix"]))
+        return RedisServer(
             endpoint: try .read(r, defaultPort: defaultPort),
             username: try r.string("username"),
             password: try r.string("password"),

@@ -19,6 +19,7 @@ struct SMTPServer: Sendable {
     var caBundle: [UInt8]?
 
     static func read(_ r: SettingsReader) throws(SettingsError) -> SMTPServer {
+        try r.only(["url", "tls", "username", "password", "from", "message_id_domain", "ca_pem", "ca_file", "connect_timeout_ms"])
         let url = try r.requiredString("url")
         let lower = url.lowercased()
         guard lower.hasPrefix("smtp://") || lower.hasPrefix("smtps://") else {

@@ -11,6 +11,9 @@ struct ServerEndpoint: Sendable, Equatable {
 
     static let defaultConnectTimeoutMs = 5_000
 
+    /// The keys `read` takes, for the servers' own lists of known keys.
+    static let keys: Set<String> = ["host", "port", "connect_timeout_ms"]
+
     static func read(_ r: SettingsReader, defaultPort: Int) throws(SettingsError) -> ServerEndpoint {
         ServerEndpoint(
             host: try r.string("host") ?? "127.0.0.1",

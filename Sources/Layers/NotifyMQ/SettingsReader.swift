@@ -28,6 +28,14 @@ struct SettingsReader {
 
     func child(_ key: String) -> String { path.isEmpty ? key : path + "." + key }
 
+    /// Refuses a key outside `known`, so that a misspelt setting (`pasword`) stops the plugin at start
+    /// instead of being ignored.
+    func only(_ known: Set<String>) throws(SettingsError) {
+        if let unknown = object.keys.filter({ !known.contains($0) }).sorted().first {
+            throw SettingsError(path: child(unknown), problem: "is not a known key (known: \(known.sorted().joined(separator: ", ")))")
+        }
+    }
+
     func string(_ key: String) throws(SettingsError) -> String? {
         guard let v = object[key], !v.isNull else { return nil }
         guard let s = v.stringValue else { throw SettingsError(path: child(key), problem: "must be a string") }

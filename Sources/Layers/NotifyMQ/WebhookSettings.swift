@@ -11,6 +11,7 @@ struct WebhookSettings: Sendable {
     var policy = AddressPolicy()
 
     static func read(_ r: SettingsReader, allow: [String]) throws(SettingsError) -> WebhookSettings {
+        try r.only(["signing_keys", "connect_timeout_ms", "max_response_bytes"])
         var s = WebhookSettings()
         let keys = try SettingsReader(r.object["signing_keys"], path: r.child("signing_keys"))
         for name in keys.object.keys {
