@@ -9,21 +9,7 @@ import Testing
 func context() -> CallContext { CallContext(callID: 1, deadline: .now + .seconds(30)) }
 
 /// Standard base64, for putting test modules into inputs.
-func base64(_ bytes: [UInt8]) -> String {
-    let a = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
-    var out = ""
-    var i = 0
-    while i < bytes.count {
-        let n = (UInt32(bytes[i]) << 16) | (i + 1 < bytes.count ? UInt32(bytes[i + 1]) << 8 : 0)
-            | (i + 2 < bytes.count ? UInt32(bytes[i + 2]) : 0)
-        out.append(a[Int(n >> 18 & 63)])
-        out.append(a[Int(n >> 12 & 63)])
-        out.append(i + 1 < bytes.count ? a[Int(n >> 6 & 63)] : "=")
-        out.append(i + 2 < bytes.count ? a[Int(n & 63)] : "=")
-        i += 3
-    }
-    return out
-}
+func base64(_ bytes: [UInt8]) -> String { Base64.encode(bytes) }
 
 @Suite struct WasmOpTests {
     let handler = ExprWasmHandler(settings: ExprWasmSettings(), wasmRoot: "/nonexistent-wasm-root")
@@ -93,6 +79,9 @@ func base64(_ bytes: [UInt8]) -> String {
         }
         guard case .failure(let f) = try await handlerCall(["module_base64": "***"]) else { Issue.record("bad base64"); return }
         #expect(f.code == .invalidInput && f.message.contains("base64"))
+        // The same base64 as every other layer: at most two padding characters.
+        guard case .failure(let pad) = try await handlerCall(["module_base64": "AGFzbQ====="]) else { Issue.record("over-padded base64"); return }
+        #expect(pad.code == .invalidInput && pad.message.contains("base64"))
     }
 
     @Test func abiFaultsAreNamed() async throws {

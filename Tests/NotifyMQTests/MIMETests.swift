@@ -1,3 +1,4 @@
+import JALMWire
 import Testing
 @testable import jalm_layer_notify_mq
 
@@ -35,7 +36,7 @@ struct MIMETests {
         #expect(Self.decodeQP(encoded) == Array(normalized.utf8))
     }
 
-    @Test func asciiSubjectsStayAsTheyAreAndOthersBecomeEncodedWords() {
+    @Test func asciiSubjectsStayAsTheyAreAndOthersBecomeEncodedWords() throws {
         #expect(MIMEHeader.unstructured("Nightly report") == "Nightly report")
         let long = String(repeating: "Grüße ", count: 20)
         let encoded = MIMEHeader.unstructured(long)
@@ -45,7 +46,7 @@ struct MIMETests {
         for w in words {
             #expect(w.hasPrefix("=?UTF-8?B?") && w.hasSuffix("?=") && w.utf8.count <= 75, "\(w)")
             let payload = w.dropFirst(10).dropLast(2)
-            decoded += decodeBase64(String(payload))
+            decoded += try #require(Base64.decode(String(payload)))
         }
         #expect(String(decoding: decoded, as: UTF8.self) == long)
     }
@@ -76,18 +77,6 @@ struct MIMETests {
         #expect(a == NotifyMQHandler.messageID(key: "ex_1/s/1", domain: "x.test"))
         #expect(a != NotifyMQHandler.messageID(key: "ex_2/s/1", domain: "x.test"))
         #expect(a.hasPrefix("<jalm.") && a.hasSuffix("@x.test>"))
-    }
-
-    func decodeBase64(_ s: String) -> [UInt8] {
-        let table = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-        var out: [UInt8] = []
-        var acc = 0, bits = 0
-        for c in s.utf8 where c != UInt8(ascii: "=") {
-            acc = acc << 6 | table.firstIndex(of: c)!
-            bits += 6
-            if bits >= 8 { bits -= 8; out.append(UInt8((acc >> bits) & 0xff)) }
-        }
-        return out
     }
 }
 

@@ -1,3 +1,5 @@
+import JALMWire
+
 /// Header values for a message: RFC 2047 encoded-words for non-ASCII text, quoting of display names. Pure.
 enum MIMEHeader {
     /// The longest encoded-word allowed by RFC 2047 is 75 characters; 45 raw bytes make 60 base64
@@ -40,24 +42,5 @@ enum MIMEHeader {
         return words.joined(separator: "\r\n ")
     }
 
-    private static func word(_ bytes: [UInt8]) -> String { "=?UTF-8?B?\(MailBase64.encode(bytes))?=" }
-}
-
-/// Base64 without line breaks (encoded-words), and broken into 76-character lines (bodies).
-enum MailBase64 {
-    static func encode(_ bytes: [UInt8]) -> String {
-        let table = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity((bytes.count + 2) / 3 * 4)
-        var i = 0
-        while i < bytes.count {
-            let b0 = bytes[i], b1 = i + 1 < bytes.count ? bytes[i + 1] : 0, b2 = i + 2 < bytes.count ? bytes[i + 2] : 0
-            out.append(table[Int(b0 >> 2)])
-            out.append(table[Int((b0 & 0x03) << 4 | b1 >> 4)])
-            out.append(i + 1 < bytes.count ? table[Int((b1 & 0x0f) << 2 | b2 >> 6)] : UInt8(ascii: "="))
-            out.append(i + 2 < bytes.count ? table[Int(b2 & 0x3f)] : UInt8(ascii: "="))
-            i += 3
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    private static func word(_ bytes: [UInt8]) -> String { "=?UTF-8?B?\(Base64.encode(bytes))?=" }
 }
