@@ -92,9 +92,10 @@ extension Engine {
         while true {
             row.state = StepRunState.dispatched.rawValue
             row.dispatchedAt = epochMilliseconds()
-            // A repeatable step may be journaled lazily: if the kernel dies first, it is simply run again.
-            // Any other step waits until its dispatch is durable, so a crash leaves it marked in flight.
-            if sideEffect.isRepeatable {
+            // A repeatable step may be journaled lazily: if the kernel dies first, it is simply run again
+            // (an idempotent op too: recovery re-runs it with the same key). Any other step waits until its
+            // dispatch is durable, so a crash leaves it marked in flight.
+            if card.effectiveSideEffect.isRepeatable {
                 store.submit([.upsertStepRun(row)])
             } else {
                 do { try await store.commit([.upsertStepRun(row)]) } catch {
