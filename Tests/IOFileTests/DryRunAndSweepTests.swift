@@ -47,6 +47,7 @@ import Testing
         #expect(try await dryFailure(f, "delete", ["path": "full"]) == .conflict)
         #expect(try await dryFailure(f, "move", ["from": "full/x", "to": "b.txt"]) == .conflict)
         #expect(try await dryFailure(f, "copy", ["from": "full/x", "to": "b.txt"]) == .conflict)
+        #expect(try await dryFailure(f, "csv.write", ["path": "b.txt", "rows": [["a"]], "overwrite": false]) == .conflict)
         #expect(try await dryFailure(f, "append", ["path": "log", "content": "x", "create": false]) == .notFound)
         #expect(f.namesOnDisk() == ["b.txt", "full"])
     }

@@ -92,7 +92,7 @@ extension IOFileHandler {
                                         "size": .int(Int64(bytes.count))]
         if try input.bool("sha256", default: false) { out["sha256"] = .string(SHA256.hex(bytes)) }
         if dryRun {
-            try previewReplace(path, createDirs: createDirs, action: "write")
+            try previewReplace(path, createDirs: createDirs, action: "write", noReplace: !overwrite)
             out["dry_run"] = true
             return .object(out)
         }

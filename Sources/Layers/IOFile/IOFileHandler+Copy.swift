@@ -22,12 +22,8 @@ extension IOFileHandler {
         guard Int(st.st_size) <= limit else { throw overStreamLimit(from, limit, action: "copy") }
         var out: [String: JSONValue] = ["from": .string(from.text), "to": .string(to.text)]
         if dryRun {
-            try previewReplace(to, createDirs: createDirs, action: "copy to")
-            if !overwrite, let parent = try? openParent(to, action: "copy to") {
-                defer { close(parent) }
-                var existing = stat()
-                if fstatat(parent, to.name, &existing, AT_SYMLINK_NOFOLLOW) == 0 { throw targetExists(from, to) }
-            }
+            do { try previewReplace(to, createDirs: createDirs, action: "copy to", noReplace: !overwrite) }
+            catch where error.code == .conflict { throw targetExists(from, to) }
             out["size"] = .int(Int64(st.st_size))
             out["dry_run"] = true
             return .object(out)

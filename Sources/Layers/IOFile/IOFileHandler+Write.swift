@@ -41,8 +41,8 @@ extension IOFileHandler {
     }
 
     /// What a dry run of a replacing write checks without changing anything: the parent resolves beneath
-    /// the root (or would be created), and the target is not a directory.
-    func previewReplace(_ path: RelativePath, createDirs: Bool, action: String) throws(CallFailure) {
+    /// the root (or would be created), the target is not a directory, and with `noReplace` it does not exist.
+    func previewReplace(_ path: RelativePath, createDirs: Bool, action: String, noReplace: Bool = false) throws(CallFailure) {
         let parent: Int32
         do {
             parent = try openParent(path, action: action)
@@ -52,9 +52,14 @@ extension IOFileHandler {
         defer { close(parent) }
         var st = stat()
         // AT_SYMLINK_NOFOLLOW: a symlink there is replaced by the write, and is never followed outside the root.
-        if fstatat(parent, path.name, &st, AT_SYMLINK_NOFOLLOW) == 0 && EntryType(mode: st.st_mode) == .dir {
-            throw Errno.failure(EISDIR, action, path.text)
-        }
+        guard fstatat(parent, path.name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { return }
+        if EntryType(mode: st.st_mode) == .dir { throw Errno.failure(EISDIR, action, path.text) }
+        if noReplace { throw Self.targetExists(path) }
+    }
+
+    static func targetExists(_ path: RelativePath) -> CallFailure {
+        CallFailure(.conflict, "cannot write \"\(path.text)\": it exists; set overwrite: true",
+                    details: ["path": .string(path.text)])
     }
 
     /// Temp file in the same directory, filled by `fill`, fsync, rename over the target (or beside it,
@@ -63,6 +68,10 @@ extension IOFileHandler {
     /// of a dead writer (unlocked) from one in flight (`TempSweep`).
     func replaceAtomically(parent: Int32, path: RelativePath, noReplace: Bool = false,
                            fill: (Int32) -> Errno.Code?) throws(CallFailure) {
+        var existing = stat()
+        let exists = fstatat(parent, path.name, &existing, AT_SYMLINK_NOFOLLOW) == 0
+        // Refused before anything is written; RENAME_NOREPLACE below still catches one made meanwhile.
+        if exists && noReplace { throw Self.targetExists(path) }
         let tempName = IOFileLimits.tempPrefix + String(UInt64.random(in: 0...UInt64.max), radix: 16)
         let fd = openat2Beneath(parent, tempName, O_WRONLY | O_CREAT | O_EXCL | O_NOCTTY, mode: 0o644)
         guard fd >= 0 else { throw Errno.failure(-fd, "write", path.text, resolving: true) }
@@ -70,8 +79,7 @@ extension IOFileHandler {
         defer { if !renamed { unlinkat(parent, tempName, 0) } }
         _ = flock(fd, LOCK_EX)
 
-        var existing = stat()
-        if fstatat(parent, path.name, &existing, AT_SYMLINK_NOFOLLOW) == 0 && EntryType(mode: existing.st_mode) == .file {
+        if exists && EntryType(mode: existing.st_mode) == .file {
             _ = fchmod(fd, existing.st_mode & 0o777)  // keep the mode of the file being replaced
         }
         var failure = fill(fd)
@@ -81,10 +89,7 @@ extension IOFileHandler {
 
         let renameNoReplace: UInt32 = 1  // RENAME_NOREPLACE, renameat2(2)
         let r = jalm_renameat2(parent, tempName, parent, path.name, noReplace ? renameNoReplace : 0)
-        if r == -EEXIST {
-            throw CallFailure(.conflict, "cannot write \"\(path.text)\": it exists; set overwrite: true",
-                              details: ["path": .string(path.text)])
-        }
+        if r == -EEXIST { throw Self.targetExists(path) }
         guard r == 0 else { throw Errno.failure(-r, "write", path.text) }
         renamed = true
         try syncDirectory(parent, path: path.text, action: "write")
