@@ -68,6 +68,28 @@ import Testing
         #expect(try daemon.waitUntil(3) { !FileManager.default.fileExists(atPath: cwd) }, "temp folder \(cwd) left behind")
     }
 
+    /// With one zygote busy, a run whose step times out while it waits for the zygote never runs, so the
+    /// next run starts as soon as the zygote is free (it used to run the dead step's script first).
+    @Test func aRunThatTimedOutWhileWaitingForAZygoteNeverRuns() throws {
+        try Self.requireCgroups()
+        let d = try Daemon(config: "layers: {compute-script: {concurrency: 1}}")
+        func capsule(_ code: String, timeout: String) -> JSONValue {
+            ["intent": "queue", "steps": [["id": "s", "layer": "compute-script", "op": "run", "timeout": .string(timeout),
+                                            "retry": ["max": 0], "input": ["language": "python3", "code": .string(code)]]]]
+        }
+        let start = Date()
+        let (accepted, _) = try d.request("POST", "/exec", json: capsule("import time; time.sleep(3)", timeout: "20s"))
+        #expect(accepted == 202)
+        usleep(300_000)  // the first run holds the only zygote
+        let (_, waited) = try d.request("POST", "/exec?wait=30", json: capsule("import time; time.sleep(10)", timeout: "2s"), timeout: 40)
+        #expect(waited["steps"]?[0]?["error"]?["code"] == "timeout", "\(waited)")
+        let (_, next) = try d.request("POST", "/exec?wait=30", json: capsule("print(1)", timeout: "20s"), timeout: 40)
+        #expect(next["state"] == "completed", "\(next)")
+        // The zygote is free at ~3 s; running the timed-out script first would take it to ~4.9 s.
+        let seconds = Date().timeIntervalSince(start)
+        #expect(seconds < 4.2, "the next run finished after \(seconds) s")
+    }
+
     @Test func python3AndShRunWithInputAndLeaveNothingBehind() throws {
         try Self.requireCgroups()
         let d = try Daemon()

@@ -799,6 +799,8 @@ def main():
     while True:
         msgs = PENDING[:] or read_messages(block=True)
         PENDING.clear()
+        # A cancel can arrive before its run is read (in the same batch, or while idle): remember it.
+        CANCELLED.update(m.get("id") for m in msgs if m.get("t") == "cancel")
         for msg in msgs:
             if msg.get("t") != "run":
                 continue

@@ -44,11 +44,8 @@ struct ComputeScriptHandler: LayerHandler {
     private func run(_ input: JSONValue, context: CallContext) async throws(CallFailure) -> JSONValue {
         let request = try RunRequest.parse(input, settings: settings, available: pool == nil ? [:] : available)
         guard let pool else { throw CallFailure(.internal, "compute-script has no python3 zygote") }
-        // Answer before the kernel's deadline: leave it 100 ms to carry the reply.
-        let left = (context.deadline - .now).components
-        let untilDeadline = left.seconds * 1000 + left.attoseconds / 1_000_000_000_000_000 - 100
-        let wall = max(1, min(request.limits.wallMs, untilDeadline))
-        let reply = await pool.run(request, wallMs: wall)
-        return try RunOutcome.result(reply, request: request, wallCappedByDeadline: wall < request.limits.wallMs)
+        // Answer before the kernel's deadline: the pool leaves it 100 ms to carry the reply.
+        let (reply, wallCapped) = await pool.run(request, deadline: context.deadline)
+        return try RunOutcome.result(reply, request: request, wallCappedByDeadline: wallCapped)
     }
 }

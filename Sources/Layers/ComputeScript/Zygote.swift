@@ -37,11 +37,20 @@ final class Zygote: @unchecked Sendable {
         precondition(started, "cannot start the zygote's owning thread")
     }
 
+    /// Set while the zygote cannot be started: runs then fail at once instead of waiting for it.
+    private let failing = Atomic<Bool>(false)
+
     /// Runs one request line; `done` gets the zygote's answer (or a synthetic `error`).
     func submit(_ job: Job) {
+        if failing.load(ordering: .relaxed) {
+            job.done(Self.cannotStart)
+            return
+        }
         jobs.withLock { $0.append(job) }
         wake.signal()
     }
+
+    static let cannotStart = error("the script zygote cannot start (see the plugin's stderr); the run did not start")
 
     /// Asks the zygote to stop run `id` (it answers that run with limit "cancelled").
     func cancel(_ id: UInt64) {
@@ -52,11 +61,15 @@ final class Zygote: @unchecked Sendable {
         var backoff: UInt32 = 0
         while true {
             guard spawnAndGreet() else {
+                // Nothing can run until it starts: fail what is waiting, and what comes, rather than hang.
+                failing.store(true, ordering: .relaxed)
+                for job in jobs.withLock({ j -> [Job] in defer { j = [] }; return j }) { job.done(Self.cannotStart) }
                 backoff = min(max(backoff * 2, 50_000), 2_000_000)
                 usleep(backoff)
                 continue
             }
             backoff = 0
+            failing.store(false, ordering: .relaxed)
             serveJobs()
         }
     }

@@ -18,20 +18,27 @@ final class ZygotePool: Sendable {
         for z in zygotes { z.start() }
     }
 
-    /// Runs one request on a free zygote; a cancel of the calling task is passed on to the zygote.
-    func run(_ request: RunRequest, wallMs: Int64) async -> JSONValue {
+    /// Runs one request on a free zygote, its wall clock capped so that it answers 100 ms before
+    /// `deadline` (the time spent waiting for a zygote counts); a cancel of the calling task is passed on
+    /// to the zygote, and a task cancelled while it waited never reaches one.
+    func run(_ request: RunRequest, deadline: ContinuousClock.Instant) async -> (reply: JSONValue, wallCapped: Bool) {
         let index = await acquire()
         defer { release(index) }
+        guard !Task.isCancelled else { return (["t": "done", "limit": "cancelled"], false) }
+        let left = (deadline - .now).components
+        let untilDeadline = left.seconds * 1000 + left.attoseconds / 1_000_000_000_000_000 - 100
+        let wall = max(1, min(request.limits.wallMs, untilDeadline))
         let zygote = zygotes[index]
         let id = nextID.add(1, ordering: .relaxed).oldValue
-        let line = Array(JSONWriter.string(request.zygoteMessage(id: id, wallMs: wallMs)).utf8) + [0x0A]
-        return await withTaskCancellationHandler {
+        let line = Array(JSONWriter.string(request.zygoteMessage(id: id, wallMs: wall)).utf8) + [0x0A]
+        let reply = await withTaskCancellationHandler {
             await withCheckedContinuation { (c: CheckedContinuation<JSONValue, Never>) in
                 zygote.submit(Zygote.Job(id: id, line: line) { c.resume(returning: $0) })
             }
         } onCancel: {
             zygote.cancel(id)
         }
+        return (reply, wall < request.limits.wallMs)
     }
 
     private func acquire() async -> Int {
