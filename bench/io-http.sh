@@ -131,7 +131,8 @@ for c in (1, 16):
                       f"p50 {r[j+'_p50_us']/r[name+'_p50_us']:.2f}x")
     n = f"iohttp_inprocess_c{c}"
     if f"{n}_per_s" in r:
+        lo, hi = r[f"iohttp_echo_small_c{c}_p50_us"], r[f"iohttp_echo_c{c}_p50_us"]
         print(f"  where it goes: JALMNet alone in process {r[n+'_per_s']:.0f}/s, p50 {r[n+'_p50_us']:.0f} us; "
-              f"the runner with sys.echo on io-http {r[f'iohttp_echo_c{c}_per_s']:.0f}/s, p50 {r[f'iohttp_echo_c{c}_p50_us']:.0f} us "
-              f"(journal, API, dispatch: {r[f'iohttp_echo_c{c}_p50_us']/r[j+'_p50_us']:.0%} of the GET's p50)")
+              f"the runner's own share (sys.echo of the GET's input / of its output): p50 {lo:.0f} / {hi:.0f} us, "
+              f"{lo/r[j+'_p50_us']:.0%} to {hi/r[j+'_p50_us']:.0%} of the GET's p50")
 PY

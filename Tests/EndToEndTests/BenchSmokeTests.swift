@@ -30,7 +30,7 @@ import Testing
         }
         var expected: [String] = []
         for c in [1, 16] {
-            for prefix in ["floor_wrk_c\(c)", "iohttp_c\(c)", "iohttp_echo_c\(c)", "iohttp_inprocess_c\(c)"] {
+            for prefix in ["floor_wrk_c\(c)", "iohttp_c\(c)", "iohttp_echo_c\(c)", "iohttp_echo_small_c\(c)", "iohttp_inprocess_c\(c)"] {
                 expected += ["_per_s", "_p50_us", "_p99_us"].map { prefix + $0 }
             }
         }

@@ -15,7 +15,7 @@ enum EndToEndBench {
         defer { daemon.stop() }
         for steps in [1, 3] {
             let capsule = Array(JSONWriter.bytes(capsuleJSON(steps: steps)))
-            let (count, lat) = drive(socket: socket, body: capsule, seconds: seconds, clients: clients)
+            let (count, lat) = try drive(socket: socket, body: capsule, seconds: seconds, clients: clients)
             let rate = Double(count) / seconds
             print("e2e \(steps)-step capsules, \(clients) clients: \(fmt(rate, 0)) capsules/s  \(Stats(samples: lat).summary)")
             printResults("e2e_\(steps)step", rate: rate, Stats(samples: lat))
@@ -32,14 +32,16 @@ enum EndToEndBench {
     }
 
     /// Runs `clients` threads that each submit-and-wait in a loop for `seconds`.
-    static func drive(socket: String, body: [UInt8], seconds: Double, clients: Int) -> (Int, [Double]) {
-        drive(socket: socket, seconds: seconds, clients: clients) { _, _ in body }
+    static func drive(socket: String, body: [UInt8], seconds: Double, clients: Int) throws -> (Int, [Double]) {
+        try drive(socket: socket, seconds: seconds, clients: clients) { _, _ in body }
     }
 
-    /// The same with a body per client and iteration (`body(client, n)`).
+    /// The same with a body per client and iteration (`body(client, n)`). A capsule counts only when it
+    /// completes; any that does not stops the benchmark with the first answer, since a rate measured over
+    /// failures would look like a figure and be none.
     static func drive(socket: String, seconds: Double, clients: Int,
-                      body: @escaping @Sendable (Int, Int) -> [UInt8]) -> (Int, [Double]) {
-        let results = Mutex<(count: Int, latencies: [Double])>((0, []))
+                      body: @escaping @Sendable (Int, Int) -> [UInt8]) throws -> (Int, [Double]) {
+        let results = Mutex<(count: Int, latencies: [Double], failures: Int, first: String?)>((0, [], 0, nil))
         let group = DispatchGroup()
         let deadline = Date().addingTimeInterval(seconds)
         for c in 0..<clients {
@@ -51,19 +53,29 @@ enum EndToEndBench {
                 let clock = ContinuousClock()
                 while Date() < deadline {
                     let t0 = clock.now
-                    guard let r = try? client.send(method: "POST", path: "/exec?wait=30", body: body(c, n),
-                                                   contentType: "application/json"), r.status == 200,
-                        let v = try? JSONParser.parse(r.body), v["state"] == "completed"
-                    else { continue }
-                    mine.append(microseconds(clock.now - t0))
-                    n += 1
+                    let answer: String
+                    do {
+                        let r = try client.send(method: "POST", path: "/exec?wait=30", body: body(c, n), contentType: "application/json")
+                        if r.status == 200, (try? JSONParser.parse(r.body))?["state"] == "completed" {
+                            mine.append(microseconds(clock.now - t0))
+                            n += 1
+                            continue
+                        }
+                        answer = "HTTP \(r.status): \(String(decoding: r.body.prefix(2000), as: UTF8.self))"
+                    } catch {
+                        answer = "\(error)"
+                    }
+                    results.withLock { $0.failures += 1; $0.first = $0.first ?? answer }
+                    break
                 }
                 results.withLock { $0.count += n; $0.latencies += mine }
                 group.leave()
             }
         }
         group.wait()
-        return results.withLock { ($0.count, $0.latencies) }
+        let r = results.withLock { $0 }
+        if r.failures > 0 { throw BenchError("\(r.failures) capsule(s) did not complete; the first answer: \(r.first ?? "")") }
+        return (r.count, r.latencies)
     }
 }
 

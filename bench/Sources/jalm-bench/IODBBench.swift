@@ -34,7 +34,7 @@ enum IODBBench {
             let select = capsule(database, "query", ["sql": "SELECT v FROM bench WHERE id = ?", "params": [1]].mapPlaceholders(database))
             for (label, body) in [("insert", insert), ("select", select)] {
                 for clients in [1, 16] {
-                    let (count, lat) = EndToEndBench.drive(socket: socket, body: body, seconds: seconds, clients: clients)
+                    let (count, lat) = try EndToEndBench.drive(socket: socket, body: body, seconds: seconds, clients: clients)
                     let rate = Double(count) / seconds
                     let engine = database == "main" ? "sqlite" : "pg"
                     print("iodb \(engine) \(label), \(clients) client(s): \(fmt(rate, 0)) capsules/s  \(Stats(samples: lat).summary)")

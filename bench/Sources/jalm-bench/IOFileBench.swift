@@ -17,12 +17,15 @@ enum IOFileBench {
         // Make every file once so that the read phase never misses.
         for c in 0..<clients {
             for n in 0..<files {
-                _ = try? UnixHTTPClient(endpoint: .unix(path: socket), timeout: 30)
+                let r = try UnixHTTPClient(endpoint: .unix(path: socket), timeout: 30)
                     .send(method: "POST", path: "/exec?wait=30", body: body("write", client: c, n: n), contentType: "application/json")
+                guard r.status == 200, (try? JSONParser.parse(r.body))?["state"] == "completed" else {
+                    throw BenchError("io-file setup write failed: \(String(decoding: r.body, as: UTF8.self))")
+                }
             }
         }
         for op in ["write", "read"] {
-            let (count, lat) = EndToEndBench.drive(socket: socket, seconds: seconds, clients: clients) { client, n in
+            let (count, lat) = try EndToEndBench.drive(socket: socket, seconds: seconds, clients: clients) { client, n in
                 body(op, client: client, n: n)
             }
             let rate = Double(count) / seconds

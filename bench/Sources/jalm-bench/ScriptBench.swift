@@ -58,7 +58,7 @@ enum ScriptBench {
         report("script_runner", "confined run, whole runner (POST /exec?wait)", whole, count: wall.count)
         report("script_layer", "confined run, kernel dispatch to result (ms resolution)", Stats(samples: layer), count: layer.count)
         report("script_zygote", "confined run, inside the zygote (request to end)", Stats(samples: zygote), count: zygote.count)
-        let conc = concurrentRate(socket: socket, body: body, seconds: 3, clients: 4)
+        let conc = try concurrentRate(socket: socket, body: body, seconds: 3, clients: 4)
         print("script runs through the runner, 4 clients: \(fmt(conc, 0)) runs/s")
         print("RESULT script_runner_4clients_per_s \(fmt(conc, 0))")
         print("== script ratios (p50 / plain python3 -c pass p50, same run)")
@@ -101,8 +101,8 @@ enum ScriptBench {
         return Stats(samples: samples)
     }
 
-    static func concurrentRate(socket: String, body: [UInt8], seconds: Double, clients: Int) -> Double {
-        let (count, _) = EndToEndBench.drive(socket: socket, body: body, seconds: seconds, clients: clients)
+    static func concurrentRate(socket: String, body: [UInt8], seconds: Double, clients: Int) throws -> Double {
+        let (count, _) = try EndToEndBench.drive(socket: socket, body: body, seconds: seconds, clients: clients)
         return Double(count) / seconds
     }
 
