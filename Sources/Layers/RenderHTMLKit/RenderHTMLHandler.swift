@@ -44,14 +44,14 @@ public final class RenderHTMLHandler: LayerHandler {
             inline[name] = s
         }
         var delimiters: (String, String)?
-        if let text = try input.string("delimiters") {
+        if let text = try input.optionalString("delimiters") {
             switch TemplatePreparer.delimiters(text) {
             case .success(let d): delimiters = d
             case .failure(let refusal): throw input.invalid("delimiters", refusal.why)
             }
         }
         let template: String, label: String
-        switch (try input.string("template"), try input.string("template_file")) {
+        switch (try input.optionalString("template"), try input.optionalString("template_file")) {
         case (let text?, nil):
             template = text
             label = "the template"
@@ -74,7 +74,7 @@ public final class RenderHTMLHandler: LayerHandler {
     /// `markdown {markdown, allow_html, max_output_bytes}` → `{html, bytes}`.
     func markdown(_ value: JSONValue) throws(CallFailure) -> JSONValue {
         let input = try OpInput(op: "markdown", value, allowed: ["markdown", "allow_html", "max_output_bytes"])
-        guard let source = try input.string("markdown") else { throw input.invalid("markdown", "is required") }
+        let source = try input.string("markdown")
         let size = source.utf8.count
         guard size <= limits.maxMarkdownBytes else {
             throw CallFailure(.resourceExhausted,
