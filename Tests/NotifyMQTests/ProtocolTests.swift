@@ -1,4 +1,5 @@
 import Testing
+import JALMLayerKit
 import JALMWire
 @testable import jalm_layer_notify_mq
 
@@ -62,6 +63,21 @@ struct ProtocolTests {
     @Test func theGuardScriptsMarkerKeyHashTagsTheStream() {
         #expect(RedisScripts.markerKey(prefix: "jalm:idempotency:", kind: "xadd", target: "orders", idempotencyKey: "e/s/1")
                 == "jalm:idempotency:xadd:{orders}:e/s/1")
+    }
+
+    /// Without the kernel's key the once-only guard cannot work: the call is refused before any connection.
+    @Test func aRedisCallWithoutAnIdempotencyKeyIsRefused() async throws {
+        let handler = try NotifyMQHandler(config: ["redis": ["main": ["host": "127.0.0.1", "port": 1]]])
+        let noKey = CallContext(callID: 1, deadline: .now + .seconds(5))
+        for (op, input) in [("redis.xadd", ["server": "main", "stream": "s", "fields": ["a": "b"]] as JSONValue),
+                            ("redis.publish", ["server": "main", "channel": "c", "message": "m"])] {
+            do {
+                _ = try await handler.handle(op: op, input: input, context: noKey)
+                Issue.record("\(op) ran without a key")
+            } catch {
+                #expect(error.code == .internal && error.message.contains("no idempotency key"), "\(error)")
+            }
+        }
     }
 
     @Test func settingsNameTheKeyThatIsWrong() {

@@ -16,25 +16,15 @@ extension NotifyMQHandler {
         if stream.isEmpty { throw input.invalid("stream", "must not be empty") }
         let fields = try Self.streamFields(input)
         let maxlen = try input.optionalInt("maxlen", in: 1...Int(Int32.max))
-        let key = context.idempotencyKey
-        let guarded = key != nil
-        var entry = fields
-        if let key { entry.append((Self.idempotencyField, key)) }
-        let flat = entry.flatMap { [Array($0.0.utf8), Array($0.1.utf8)] }
-        let args: [[UInt8]]
-        if guarded, let key {
-            let marker = RedisScripts.markerKey(prefix: server.keyPrefix, kind: "xadd", target: stream, idempotencyKey: key)
-            args = [Array("EVAL".utf8), Array(RedisScripts.xadd.utf8), Array("2".utf8), Array(marker.utf8), Array(stream.utf8),
+        let key = try Self.requireKey(context, op: "redis.xadd")
+        let flat = (fields + [(Self.idempotencyField, key)]).flatMap { [Array($0.0.utf8), Array($0.1.utf8)] }
+        let marker = RedisScripts.markerKey(prefix: server.keyPrefix, kind: "xadd", target: stream, idempotencyKey: key)
+        let args = [Array("EVAL".utf8), Array(RedisScripts.xadd.utf8), Array("2".utf8), Array(marker.utf8), Array(stream.utf8),
                     Array(String(server.dedupeTTLSeconds).utf8), Array((maxlen.map(String.init) ?? "").utf8)] + flat
-        } else {
-            var command = ["XADD", stream].map { Array($0.utf8) }
-            if let maxlen { command += ["MAXLEN", "~", String(maxlen)].map { Array($0.utf8) } }
-            args = command + [Array("*".utf8)] + flat
-        }
         let reply = try await io.run(deadline: context.deadline) { budget throws(CallFailure) in
             try RedisClient.run(name: name, server: server, command: args, budget: budget)
         }
-        let (id, deduplicated) = try Self.scriptResult(reply, guarded: guarded, server: name)
+        let (id, deduplicated) = try Self.scriptResult(reply, server: name)
         return ["stream": .string(stream), "id": .string(id), "deduplicated": .bool(deduplicated)]
     }
 
@@ -47,27 +37,20 @@ extension NotifyMQHandler {
         let channel = try input.string("channel", maxBytes: 1024)
         if channel.isEmpty { throw input.invalid("channel", "must not be empty") }
         guard let message = input.value("message") else { throw input.invalid("message", "is required") }
-        let key = context.idempotencyKey
+        let key = try Self.requireKey(context, op: "redis.publish")
         let payload: String
         if try input.bool("envelope", default: true) {
-            payload = JSONWriter.string(["jalm_idempotency_key": key.map(JSONValue.string) ?? .null, "data": message],
-                                        sortedKeys: true)
+            payload = JSONWriter.string(["jalm_idempotency_key": .string(key), "data": message], sortedKeys: true)
         } else {
             payload = message.stringValue ?? JSONWriter.string(message, sortedKeys: true)
         }
-        let guarded = key != nil
-        let args: [[UInt8]]
-        if guarded, let key {
-            let marker = RedisScripts.markerKey(prefix: server.keyPrefix, kind: "publish", target: channel, idempotencyKey: key)
-            args = ["EVAL", RedisScripts.publish, "1", marker, String(server.dedupeTTLSeconds), channel, payload]
-                .map { Array($0.utf8) }
-        } else {
-            args = ["PUBLISH", channel, payload].map { Array($0.utf8) }
-        }
+        let marker = RedisScripts.markerKey(prefix: server.keyPrefix, kind: "publish", target: channel, idempotencyKey: key)
+        let args = ["EVAL", RedisScripts.publish, "1", marker, String(server.dedupeTTLSeconds), channel, payload]
+            .map { Array($0.utf8) }
         let reply = try await io.run(deadline: context.deadline) { budget throws(CallFailure) in
             try RedisClient.run(name: name, server: server, command: args, budget: budget)
         }
-        let (count, deduplicated) = try Self.scriptResult(reply, guarded: guarded, server: name)
+        let (count, deduplicated) = try Self.scriptResult(reply, server: name)
         guard let receivers = Int64(count) else {
             throw CallFailure(.upstreamError, "redis server \"\(name)\" answered PUBLISH with \"\(count)\"")
         }
@@ -89,15 +72,19 @@ extension NotifyMQHandler {
         }
     }
 
-    /// The (value, deduplicated) of a guard script's `{value, 0|1}` reply, or of a plain command's reply.
-    static func scriptResult(_ reply: RESP.Reply, guarded: Bool, server: String) throws(CallFailure) -> (String, Bool) {
-        if guarded, case .array(let items?) = reply, items.count == 2, let value = items[0].text,
-           case .integer(let flag) = items[1] {
-            return (value, flag == 1)
+    /// The step's idempotency key. The kernel gives one to every call of these ops (external side effect);
+    /// without it the once-only guarantee their cards declare could not hold, so the call is refused.
+    static func requireKey(_ context: CallContext, op: String) throws(CallFailure) -> String {
+        guard let key = context.idempotencyKey else {
+            throw CallFailure(.internal, "notify-mq.\(op): the call carries no idempotency key, so it cannot be sent once only")
         }
-        if !guarded {
-            if let text = reply.text { return (text, false) }
-            if case .integer(let n) = reply { return (String(n), false) }
+        return key
+    }
+
+    /// The (value, deduplicated) of a guard script's `{value, 0|1}` reply.
+    static func scriptResult(_ reply: RESP.Reply, server: String) throws(CallFailure) -> (String, Bool) {
+        if case .array(let items?) = reply, items.count == 2, let value = items[0].text, case .integer(let flag) = items[1] {
+            return (value, flag == 1)
         }
         throw CallFailure(.upstreamError, "redis server \"\(server)\" answered something unexpected: \(reply)",
                           details: ["reason": "protocol_error"])
