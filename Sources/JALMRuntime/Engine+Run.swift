@@ -29,16 +29,9 @@ extension Engine {
                 skipped.insert(step.id)
                 continue
             }
-            var context = TemplateContext(vars: capsule.vars, stepOutputs: outputs)
-            if !capsule.secretNames.isEmpty {
-                do { context.secrets = try loadSecrets(capsule.secretNames) } catch {
-                    var error = error
-                    error.pointer = "/secrets"
-                    ending = (.failed, error)
-                    break
-                }
-            }
-            switch await runStep(step, execution: id, context: context, firstAttempt: (attempts[step.index] ?? 0) + 1) {
+            let context = TemplateContext(vars: capsule.vars, stepOutputs: outputs)
+            switch await runStep(step, execution: id, context: context, secretNames: capsule.secretNames,
+                                 firstAttempt: (attempts[step.index] ?? 0) + 1) {
             case .ok(let output):
                 outputs[step.id] = output
                 continue
@@ -67,7 +60,10 @@ extension Engine {
     }
 
     /// One step, every attempt of it, each attempt its own journal row.
-    func runStep(_ step: Step, execution id: String, context: TemplateContext, firstAttempt: Int) async -> StepResult {
+    /// The capsule's declared secrets are read here, at each step, so that a rotation applies at once; one
+    /// that is gone fails this step (journaled, pointing at its name).
+    func runStep(_ step: Step, execution id: String, context: TemplateContext, secretNames: [String],
+                 firstAttempt: Int) async -> StepResult {
         guard let card = catalog.card(layer: step.layer, op: step.op), let supervisor = layers[step.layer] else {
             return .failed(RunnerError(.notFound, "no layer serves \(step.layer).\(step.op)", at: step.pointer))
         }
@@ -77,6 +73,8 @@ extension Engine {
             op: step.op, sideEffect: sideEffect.rawValue, state: StepRunState.queued.rawValue, input: nil, output: nil,
             error: nil, queuedAt: epochMilliseconds(), dispatchedAt: nil, finishedAt: nil, layerPID: nil,
             pluginVersion: nil, idempotencyKey: sideEffect.isRepeatable ? nil : "\(id)/\(step.id)/1")
+        var context = context
+        do { context.secrets = try loadSecrets(secretNames) } catch { return journalFailure(&row, error) }
         let input: JSONValue
         let mask = SecretMask(context.secrets)
         do {

@@ -84,19 +84,21 @@ public final class Engine: Sendable {
 
     /// A capsule naming a secret that is not set is refused before it runs, pointing at the name.
     func checkSecretsExist(_ capsule: Capsule) throws(RunnerError) {
-        for (i, name) in capsule.secretNames.enumerated() {
-            do {
-                _ = try secrets.value(of: name)
-            } catch {
-                throw RunnerError(.invalidInput, error.message, pointer: "/secrets/\(i)")
-            }
+        do { _ = try loadSecrets(capsule.secretNames) } catch {
+            throw RunnerError(.invalidInput, error.message, pointer: error.pointer)
         }
     }
 
-    /// The values of the secrets a capsule declares, read now.
+    /// The values of the secrets a capsule declares, read now; a failure points at the name (`/secrets/N`).
     func loadSecrets(_ names: [String]) throws(RunnerError) -> [String: String] {
         var values: [String: String] = [:]
-        for name in names { values[name] = try secrets.value(of: name) }
+        for (i, name) in names.enumerated() {
+            do { values[name] = try secrets.value(of: name) } catch {
+                var error = error
+                error.pointer = "/secrets/\(i)"
+                throw error
+            }
+        }
         return values
     }
 

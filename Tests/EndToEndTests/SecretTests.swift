@@ -72,6 +72,26 @@ import Testing
         #expect(p["detail"]?.stringValue?.contains("larger than 65536 bytes") == true, "\(p)")
     }
 
+    /// docs/capsules.md: a secret deleted while an execution runs fails the step that would read it, with
+    /// `not_found` at its name, journaled like any step failure.
+    @Test func aSecretDeletedDuringARunFailsTheNextStepAtItsName() throws {
+        try daemon.writeSecrets(["fleeting": "value-of-a-moment"])
+        let (status, accepted) = try daemon.request("POST", "/exec", json: ["secrets": ["fleeting"], "steps": [
+            ["id": "nap", "layer": "io-file", "op": "sys.sleep", "input": ["ms": 1500]],
+            ["id": "e", "layer": "io-file", "op": "sys.echo", "input": ["t": "{{ secrets.fleeting }}"]]]])
+        #expect(status == 202, "\(accepted)")
+        let id = try #require(accepted["execution_id"]?.stringValue)
+        usleep(300_000)
+        try FileManager.default.removeItem(atPath: daemon.dataDir + "/secrets/fleeting")
+        var view: JSONValue = .null
+        #expect(try daemon.waitUntil(10) {
+            view = try daemon.request("GET", "/exec/\(id)").1
+            return view["state"] == "failed"
+        }, "\(view)")
+        #expect(view["error"]?["code"] == "not_found" && view["error"]?["pointer"] == "/secrets/0", "\(view)")
+        #expect(view["steps"]?[0]?["state"] == "ok" && view["steps"]?[1]?["state"] == "error", "\(view)")
+    }
+
     @Test func aSecretRotatedBetweenRunsIsUsedAtOnce() throws {
         try daemon.writeSecrets(["api_token": "rotated-value-2"])
         defer { try? daemon.writeSecrets(["api_token": SecretTests.value]) }
