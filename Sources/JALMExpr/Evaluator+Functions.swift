@@ -101,7 +101,6 @@ extension Evaluator {
             let sep = try string(v[1], builtin, at: offset)
             try budget.step(items.count, at: offset)
             var parts: [String] = []
-            var size = 0
             for item in items {
                 let part: String
                 switch item {
@@ -109,11 +108,9 @@ extension Evaluator {
                 case .int, .double, .bool: part = JSONWriter.string(item)
                 default: throw fault("join joins strings, numbers and booleans, got \(item.typeName)", at: offset)
                 }
-                size += part.utf8.count + sep.utf8.count
                 try budget.allocate(part.utf8.count + sep.utf8.count, at: offset)
                 parts.append(part)
             }
-            _ = size
             return .string(parts.joined(separator: sep))
         case .substr:
             let s = try string(v[0], builtin, at: offset)

@@ -11,7 +11,8 @@ extension EffectivePolicy {
         if !namespaces.isEmpty { a += ["--unshare", namespaces.map(\.rawValue).joined(separator: ",")] }
         for p in readOnly { a += ["--fs-ro", p] }
         for p in readWrite { a += ["--fs-rw", p] }
-        if delegatesCgroup { for dir in delegatedCgroupDirectories { a += ["--fs-rw", dir] } }
+        // Non-empty only for a policy that delegates its cgroup (the caller decides).
+        for dir in delegatedCgroupDirectories { a += ["--fs-rw", dir] }
         a += ["--net", network.rawValue]
         if let user { a += ["--user", "\(user.uid):\(user.gid)"] }
         // errno:1 is EPERM, what "errno" as a default action means.

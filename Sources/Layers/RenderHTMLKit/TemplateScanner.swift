@@ -27,8 +27,6 @@ struct TemplateScan: Sendable {
     }
 
     var tags: [Tag] = []
-    /// Deepest section nesting reached.
-    var maxNesting = 0
     /// Largest body (bytes between the open and close tags) of the sections named by each name's last
     /// component: what one iteration of a list under that name can print from the template's own text.
     var sectionBodies: [String: Int] = [:]
@@ -122,7 +120,6 @@ enum TemplateScanner {
                 if stack.count > maxNesting {
                     throw fail("sections nest deeper than max_section_nesting (\(maxNesting))")
                 }
-                scan.maxNesting = max(scan.maxNesting, stack.count)
             case UInt8(ascii: "/"):
                 (name, cursor) = try nameUntilClose(from: cursor + 1)
                 guard let last = stack.popLast(), last.name == name else {
