@@ -41,6 +41,11 @@ let package = Package(
         // State: the SQLite store with group commit.
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "JALMStore", dependencies: ["CSQLite", "JALMWire", "JALMCore"], swiftSettings: settings),
+        // The engine: the pure execution machine over the event journal, and the runner around it.
+        .target(
+            name: "JALMEngine",
+            dependencies: ["JALMWire", "JALMCore", "JALMExpr", "JALMCapsule", "JALMStore"],
+            swiftSettings: settings),
         // Effects: C shims for spawning, then supervisors, channels and the engine.
         .target(name: "CPosix"),
         .target(
@@ -119,6 +124,7 @@ let package = Package(
         .testTarget(name: "JALMWireTests", dependencies: ["JALMWire"], swiftSettings: settings),
         .testTarget(name: "JALMCoreTests", dependencies: ["JALMCore"], swiftSettings: settings),
         .testTarget(name: "JALMCapsuleTests", dependencies: ["JALMCapsule"], swiftSettings: settings),
+        .testTarget(name: "JALMEngineTests", dependencies: ["JALMEngine", "JALMCapsule", "JALMStore"], swiftSettings: settings),
         .testTarget(name: "JALMStoreTests", dependencies: ["JALMStore"], swiftSettings: settings),
         .testTarget(name: "JALMSandboxTests", dependencies: ["JALMSandbox"], swiftSettings: settings),
         .testTarget(name: "JALMNetTests", dependencies: ["JALMNet", "JALMWire"], swiftSettings: settings),

@@ -12,6 +12,8 @@ public enum StepRunState: String, Sendable, CaseIterable {
     case cancelled, skipped
     /// In flight when the kernel died, and not safe to repeat.
     case unknown
+    /// In flight when the kernel died, and safe to repeat: a later attempt runs it again.
+    case interrupted
 
     public var isFinal: Bool { self != .queued && self != .dispatched }
 }

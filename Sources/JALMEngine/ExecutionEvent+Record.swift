@@ -1,0 +1,120 @@
+import JALMCore
+import JALMStore
+import JALMWire
+
+/// Events as journal records: a kind, the step's address and attempt in their own columns, the rest as a
+/// compact JSON payload with short keys (`o` output, `ms` duration of the call, `p` pid, `v` plugin version,
+/// `e` error, `r` retry due at, `s` step run state). The `step_runs` view of the journal spells them out.
+extension JournalEntry {
+    public func record(plan: Plan) -> EventRecord {
+        var r = EventRecord(seq: seq, at: at, kind: event.kind)
+        func step(_ i: Int, _ attempt: Int? = nil) {
+            r.address = plan.steps[i].address
+            r.attempt = attempt
+        }
+        switch event {
+        case .submitted, .started, .cancelRequested:
+            break
+        case .stepSkipped(let i):
+            step(i)
+        case .stepDispatched(let i, let attempt), .stepInterrupted(let i, let attempt):
+            step(i, attempt)
+        case .stepSucceeded(let i, let attempt, let dispatchedAt, let receipt, let output):
+            step(i, attempt)
+            var o = Self.receipt(receipt)
+            o["o"] = output
+            o["ms"] = .int(at - dispatchedAt)
+            r.payload = .object(o)
+        case .stepFailed(let i, let attempt, let state, let dispatchedAt, let receipt, let error, let retryAt):
+            step(i, attempt)
+            var o = Self.receipt(receipt)
+            o["s"] = .string(state.rawValue)
+            o["e"] = error.json
+            if let dispatchedAt { o["ms"] = .int(at - dispatchedAt) }
+            if let retryAt { o["r"] = .int(retryAt) }
+            r.payload = .object(o)
+        case .stepUnknown(let i, let attempt, let error):
+            step(i, attempt)
+            r.payload = ["e": error.json]
+        case .finished(let state, let error):
+            var o: [String: JSONValue] = ["s": .string(state.rawValue)]
+            if let error { o["e"] = error.json }
+            r.payload = .object(o)
+        }
+        return r
+    }
+
+    /// Reads a record back; throws `internal` for a record this code cannot read (a newer jalmd wrote it,
+    /// or it names a step the capsule does not have).
+    public init(record r: EventRecord, plan: Plan) throws(RunnerError) {
+        func bad(_ why: String) -> RunnerError {
+            RunnerError(.internal, "journal event \(r.seq) (\(r.kind)) cannot be read: \(why)")
+        }
+        func stepIndex() throws(RunnerError) -> Int {
+            guard let a = r.address, let i = plan.index(of: a) else { throw bad("no step \(r.address ?? "(none)")") }
+            return i
+        }
+        func attempt() throws(RunnerError) -> Int {
+            guard let n = r.attempt, n >= 1 else { throw bad("no attempt") }
+            return n
+        }
+        func error() throws(RunnerError) -> RunnerError {
+            guard let e = r.payload?["e"], let error = RunnerError(json: e) else { throw bad("no error") }
+            return error
+        }
+        let p = r.payload
+        let receipt = Receipt(pid: p?["p"]?.intValue.map { Int($0) }, version: p?["v"]?.stringValue)
+        let event: ExecutionEvent
+        switch r.kind {
+        case "submitted": event = .submitted
+        case "started": event = .started
+        case "cancel.requested": event = .cancelRequested
+        case "step.skipped": event = .stepSkipped(step: try stepIndex())
+        case "step.dispatched": event = .stepDispatched(step: try stepIndex(), attempt: try attempt())
+        case "step.interrupted": event = .stepInterrupted(step: try stepIndex(), attempt: try attempt())
+        case "step.ok":
+            event = .stepSucceeded(step: try stepIndex(), attempt: try attempt(),
+                                   dispatchedAt: r.at - (p?["ms"]?.intValue ?? 0), receipt: receipt,
+                                   output: p?["o"] ?? .null)
+        case "step.failed":
+            guard let s = p?["s"]?.stringValue, let state = StepRunState(rawValue: s) else { throw bad("no state") }
+            event = .stepFailed(step: try stepIndex(), attempt: try attempt(), state: state,
+                                dispatchedAt: p?["ms"]?.intValue.map { r.at - $0 }, receipt: receipt,
+                                error: try error(), retryAt: p?["r"]?.intValue)
+        case "step.unknown": event = .stepUnknown(step: try stepIndex(), attempt: try attempt(), error: try error())
+        case "finished":
+            guard let s = p?["s"]?.stringValue, let state = ExecutionState(rawValue: s), state.isFinal else {
+                throw bad("no final state")
+            }
+            event = .finished(state: state, error: p?["e"].flatMap(RunnerError.init(json:)))
+        default:
+            throw bad("unknown kind")
+        }
+        self.init(seq: r.seq, at: r.at, event: event)
+    }
+
+    private static func receipt(_ r: Receipt) -> [String: JSONValue] {
+        var o: [String: JSONValue] = [:]
+        if let pid = r.pid { o["p"] = .int(Int64(pid)) }
+        if let v = r.version { o["v"] = .string(v) }
+        return o
+    }
+}
+
+extension ExecutionEvent {
+    /// The record's `kind`.
+    public var kind: String {
+        switch self {
+        case .submitted: "submitted"
+        case .started: "started"
+        case .stepSkipped: "step.skipped"
+        case .stepDispatched: "step.dispatched"
+        case .stepSucceeded: "step.ok"
+        case .stepFailed: "step.failed"
+        case .stepInterrupted: "step.interrupted"
+        case .stepUnknown: "step.unknown"
+        case .cancelRequested: "cancel.requested"
+        case .finished: "finished"
+        }
+    }
+}

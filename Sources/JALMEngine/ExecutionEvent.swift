@@ -1,0 +1,53 @@
+import JALMCore
+import JALMWire
+
+/// Who answered a call: the process and its plugin's version, shown with each attempt.
+public struct Receipt: Sendable, Hashable {
+    public var pid: Int?
+    public var version: String?
+
+    public init(pid: Int? = nil, version: String? = nil) {
+        self.pid = pid
+        self.version = version
+    }
+}
+
+/// What happened to an execution: the vocabulary of its history. The machine changes its state only by
+/// applying these, whether it decides them live or reads them back after a crash, so the two cannot differ.
+public enum ExecutionEvent: Sendable, Hashable {
+    /// Accepted: the capsule is in the journal.
+    case submitted
+    case started
+    /// The step's `when:` was false.
+    case stepSkipped(step: Int)
+    /// An attempt was sent to its layer (journaled for `write`/`external` steps; see `PlanStep`).
+    case stepDispatched(step: Int, attempt: Int)
+    /// An attempt returned an output.
+    case stepSucceeded(step: Int, attempt: Int, dispatchedAt: Int64, receipt: Receipt, output: JSONValue)
+    /// An attempt failed (`state`: error, timed_out or cancelled). `retryAt` is when the next attempt is
+    /// due, decided when the failure arrived; nil when the step failed for good. `dispatchedAt` is nil when
+    /// the call never reached a layer (its input could not be rendered, its condition failed).
+    case stepFailed(step: Int, attempt: Int, state: StepRunState, dispatchedAt: Int64?, receipt: Receipt,
+                    error: RunnerError, retryAt: Int64?)
+    /// An attempt of a step that is safe to repeat was in flight when jalmd stopped; it runs again.
+    case stepInterrupted(step: Int, attempt: Int)
+    /// An attempt of a step that is not safe to repeat was in flight when jalmd stopped: it may or may not
+    /// have happened.
+    case stepUnknown(step: Int, attempt: Int, error: RunnerError)
+    case cancelRequested
+    /// The end: `completed`, `failed` or `cancelled`.
+    case finished(state: ExecutionState, error: RunnerError?)
+}
+
+/// An event with its place in the history and its time.
+public struct JournalEntry: Sendable, Hashable {
+    public var seq: Int
+    public var at: Int64
+    public var event: ExecutionEvent
+
+    public init(seq: Int, at: Int64, event: ExecutionEvent) {
+        self.seq = seq
+        self.at = at
+        self.event = event
+    }
+}

@@ -1,0 +1,54 @@
+import JALMCore
+import JALMWire
+
+extension ExecutionMachine.State {
+    /// Folds one event into the state. The only place the state changes: live decisions and recovery both
+    /// come here, so a history read back after a crash gives exactly the state the live run had.
+    mutating func apply(_ entry: JournalEntry) {
+        lastSeq = max(lastSeq, entry.seq)
+        let at = entry.at
+        switch entry.event {
+        case .submitted:
+            createdAt = at
+        case .started:
+            startedAt = at
+            phase = .running
+        case .stepSkipped(let i):
+            steps[i].status = .skipped
+            steps[i].update(steps[i].nextAttempt) { $0.state = .skipped; $0.finishedAt = at }
+        case .stepDispatched(let i, let n):
+            steps[i].status = .running(attempt: n)
+            steps[i].update(n) { $0.state = .dispatched; $0.dispatchedAt = at }
+        case .stepSucceeded(let i, let n, let dispatchedAt, let receipt, let output):
+            steps[i].status = .ok
+            steps[i].output = output
+            steps[i].update(n) { a in
+                a.state = .ok
+                a.dispatchedAt = dispatchedAt
+                a.finishedAt = at
+                a.receipt = receipt
+                a.error = nil
+            }
+        case .stepFailed(let i, let n, let state, let dispatchedAt, let receipt, let error, let retryAt):
+            steps[i].status = retryAt.map { .retrying(attempt: n, at: $0) } ?? .failed
+            steps[i].update(n) { a in
+                a.state = state
+                a.dispatchedAt = dispatchedAt
+                a.finishedAt = at
+                a.receipt = receipt
+                a.error = error
+            }
+        case .stepInterrupted(let i, let n):
+            steps[i].status = .pending
+            steps[i].update(n) { $0.state = .interrupted; $0.finishedAt = at }
+        case .stepUnknown(let i, let n, let error):
+            steps[i].status = .failed
+            steps[i].update(n) { $0.state = .unknown; $0.finishedAt = at; $0.error = error }
+        case .cancelRequested:
+            cancelRequested = true
+        case .finished(let state, let error):
+            phase = .finished(state, error)
+            finishedAt = at
+        }
+    }
+}

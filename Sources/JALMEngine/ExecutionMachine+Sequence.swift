@@ -1,0 +1,83 @@
+import JALMCapsule
+import JALMCore
+import JALMStore
+import JALMWire
+
+extension ExecutionMachine {
+    /// Moves the sequence on from the first step that has not ended: skips what its `when:` excludes,
+    /// starts the next step, or ends the execution when every step is done.
+    mutating func advance(at: Int64) {
+        while state.phase == .running {
+            let i = state.cursor
+            guard i < plan.steps.count else { return end(.completed, nil, at: at) }
+            let step = plan.steps[i]
+            switch state.steps[i].status {
+            case .pending:
+                if state.cancelRequested {
+                    return end(.cancelled, RunnerError(.cancelled, "cancelled before step \(step.address)",
+                                                       at: step.step.pointer), at: at)
+                }
+                switch gate(i) {
+                case .run: return startAttempt(i, at: at)
+                case .skip: record(.stepSkipped(step: i), at: at)
+                case .fail(let error):
+                    record(.stepFailed(step: i, attempt: state.steps[i].nextAttempt, state: .error, dispatchedAt: nil,
+                                       receipt: Receipt(), error: error, retryAt: nil), at: at)
+                    return end(.failed, error, at: at)
+                }
+            case .failed:
+                return endAfterFailure(i, at: at)
+            case .running, .awaitingJournal, .retrying, .ok, .skipped:
+                return
+            }
+        }
+    }
+
+    enum Gate { case run, skip, fail(RunnerError) }
+
+    /// The step's `when:` over the outputs so far, and its references to skipped steps.
+    func gate(_ i: Int) -> Gate {
+        let step = plan.steps[i].step
+        let skipped = self.skipped
+        if step.when == nil && skipped.isEmpty { return .run }
+        do {
+            if step.when != nil {
+                let root = StepCondition.root(capsule: plan.capsule, executionID: id, outputs: outputs, skipped: skipped)
+                if try !StepCondition.holds(step, over: root) { return .skip }
+            }
+        } catch {
+            return .fail(error)
+        }
+        return StepCondition.skippedReference(step, skipped: skipped).map { .fail($0) } ?? .run
+    }
+
+    /// How the execution ends after step `i` ended without an output, as its last attempt says.
+    mutating func endAfterFailure(_ i: Int, at: Int64) {
+        let step = plan.steps[i]
+        guard let last = state.steps[i].attempts.last else {
+            return end(.failed, RunnerError(.internal, "step \(step.address) failed", at: step.step.pointer), at: at)
+        }
+        let error = last.error ?? RunnerError(.internal, "step \(step.address) failed")
+        if last.state == .unknown {
+            end(state.cancelRequested ? .cancelled : .failed, error, at: at)
+        } else if state.cancelRequested {
+            end(.cancelled, RunnerError(.cancelled, "cancelled during step \(step.address)", at: step.step.pointer), at: at)
+        } else {
+            end(.failed, endingError(i, last), at: at)
+        }
+    }
+
+    /// The execution's error when step `i` failed for good: a failure that never reached a layer (its
+    /// condition or input) is the capsule's own error and points into it; a layer's failure is named with
+    /// its step and points at the step, its code and `retryable` kept.
+    func endingError(_ i: Int, _ attempt: Attempt) -> RunnerError {
+        let step = plan.steps[i]
+        guard var error = attempt.error else {
+            return RunnerError(.internal, "step \(step.address) failed", at: step.step.pointer)
+        }
+        guard attempt.dispatchedAt != nil else { return error }
+        error.pointer = step.step.pointer.description
+        error.message = "step \(step.address) (\(step.step.qualifiedOp)) failed: \(error.message)"
+        return error
+    }
+}

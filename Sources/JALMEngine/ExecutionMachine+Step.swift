@@ -1,0 +1,83 @@
+import JALMCore
+import JALMStore
+import JALMWire
+
+/// A step's life: an attempt goes out, comes back ok or failed, is retried on its rule or ends the run.
+extension ExecutionMachine {
+    mutating func startAttempt(_ i: Int, at: Int64) {
+        let step = plan.steps[i]
+        let n = state.steps[i].nextAttempt
+        switch step.dispatchDurability {
+        case .durable:
+            // A call that must not run twice goes out only once the journal says it went out: a crash
+            // before the call leaves a dispatch that recovery marks unknown, never one it forgets.
+            record(.stepDispatched(step: i, attempt: n), at: at, journal: .durable)
+            state.steps[i].status = .awaitingJournal(attempt: n)
+            deferUntilDurable(.dispatch(step: i, attempt: n))
+        case let journal:
+            record(.stepDispatched(step: i, attempt: n), at: at, journal: journal)
+            emit(.dispatch(call(i, attempt: n)))
+        }
+    }
+
+    mutating func stepReturned(_ i: Int, attempt n: Int, _ outcome: StepOutcome, jitter: Double, at: Int64) {
+        // A reply for an attempt that is no longer running (a restart, a late reply) changes nothing.
+        guard i < state.steps.count, state.steps[i].status == .running(attempt: n) else { return }
+        let dispatchedAt = state.steps[i].attempts.last { $0.number == n }?.dispatchedAt ?? at
+        switch outcome {
+        case .ok(let output, let receipt):
+            record(.stepSucceeded(step: i, attempt: n, dispatchedAt: dispatchedAt, receipt: receipt, output: output),
+                   at: at)
+            advance(at: at)
+        case .failed(let error, let receipt):
+            failed(i, attempt: n, error, receipt: receipt, dispatchedAt: dispatchedAt, jitter: jitter, at: at)
+        case .refused(let error):
+            record(.stepFailed(step: i, attempt: n, state: .error, dispatchedAt: nil, receipt: Receipt(), error: error,
+                               retryAt: nil), at: at)
+            end(.failed, error, at: at)
+        }
+    }
+
+    /// A failed attempt: retried after the delay its rule gives (the decision journaled with the failure,
+    /// `retryable` as the layer said it), or the end of the execution.
+    mutating func failed(_ i: Int, attempt n: Int, _ error: RunnerError, receipt: Receipt, dispatchedAt: Int64,
+                         jitter: Double, at: Int64) {
+        let step = plan.steps[i]
+        let runState = Self.runState(for: error.code)
+        var retryAt: Int64?
+        if !state.cancelRequested,
+           let delay = step.retry.delay(after: n, code: error.code, retryable: error.retryable, unit: jitter) {
+            retryAt = at + delay.milliseconds
+        }
+        record(.stepFailed(step: i, attempt: n, state: runState, dispatchedAt: dispatchedAt, receipt: receipt,
+                           error: error, retryAt: retryAt), at: at)
+        if let retryAt {
+            emit(.startTimer(step: i, attempt: n, at: retryAt))
+        } else {
+            endAfterFailure(i, at: at)
+        }
+    }
+
+    mutating func retryDue(_ i: Int, attempt n: Int, at: Int64) {
+        guard i < state.steps.count, case .retrying(n, _) = state.steps[i].status, state.phase == .running else {
+            return
+        }
+        startAttempt(i, at: at)
+    }
+
+    /// The journal's state of an attempt that failed with `code`.
+    static func runState(for code: ErrorCode) -> StepRunState {
+        switch code {
+        case .timeout: .timedOut
+        case .cancelled: .cancelled
+        default: .error
+        }
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds, rounded down.
+    var milliseconds: Int64 {
+        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
+    }
+}

@@ -1,0 +1,145 @@
+import JALMCapsule
+import JALMCore
+import JALMStore
+import JALMWire
+
+/// The one place where an execution's life is decided: a pure machine. Inputs (a call came back, a timer
+/// fired, a cancel, the journal caught up, a restart) go in; commands (journal these events, make this
+/// call, start this timer, tell the submitter) come out. No I/O, no clock, no randomness: time and jitter
+/// arrive with the inputs.
+///
+/// The state changes only by applying events (`State.apply`). Live, the machine decides events and
+/// applies them; after a crash, the runtime folds the journaled events and sends `recovered`. Both go
+/// through the same code, so a step's fate cannot depend on whether jalmd restarted in between.
+public struct ExecutionMachine: Sendable {
+    public let id: String
+    public let plan: Plan
+    public internal(set) var state: State
+
+    /// Commands held until the event of `seq` is on disk.
+    var deferred: [(seq: Int, command: Deferred)] = []
+
+    enum Deferred: Sendable, Hashable {
+        case dispatch(step: Int, attempt: Int)
+        case acknowledge
+        case finished
+    }
+
+    /// What one `handle` produces, gathered before it is returned.
+    struct Output {
+        var entries: [JournalEntry] = []
+        var durable = false
+        var commands: [MachineCommand] = []
+    }
+    var output = Output()
+
+    public init(id: String, plan: Plan) {
+        self.id = id
+        self.plan = plan
+        self.state = State(stepCount: plan.steps.count)
+    }
+
+    /// Folds a history read back from the journal; everything in it is durable.
+    public mutating func fold(_ entries: [JournalEntry]) {
+        for entry in entries { state.apply(entry) }
+        state.durableSeq = state.lastSeq
+    }
+
+    /// Decides what an input means. The commands are to be carried out in order; a `journal` command
+    /// comes first and holds every event the input produced.
+    public mutating func handle(_ input: MachineInput) -> [MachineCommand] {
+        output = Output()
+        switch input {
+        case .start(let acknowledge, let at): start(acknowledge: acknowledge, at: at)
+        case .stepReturned(let i, let n, let outcome, let jitter, let at):
+            stepReturned(i, attempt: n, outcome, jitter: jitter, at: at)
+        case .retryDue(let i, let n, let at): retryDue(i, attempt: n, at: at)
+        case .cancel(let at): cancel(at: at)
+        case .journaled(let seq, let at): journaled(upTo: seq, at: at)
+        case .recovered(let at): recovered(at: at)
+        }
+        var commands: [MachineCommand] = []
+        if !output.entries.isEmpty { commands.append(.journal(output.entries, output.durable ? .durable : .group)) }
+        commands += output.commands
+        output = Output()
+        return commands
+    }
+
+    // MARK: recording
+
+    /// Applies `event` and journals it (`journal` nil: applied only, for a dispatch whose result will say
+    /// when it happened). Returns its seq.
+    @discardableResult
+    mutating func record(_ event: ExecutionEvent, at: Int64, journal: Durability? = .group) -> Int {
+        guard let journal else {
+            state.apply(JournalEntry(seq: 0, at: at, event: event))
+            return state.lastSeq
+        }
+        let entry = JournalEntry(seq: state.lastSeq + 1, at: at, event: event)
+        state.apply(entry)
+        output.entries.append(entry)
+        if journal == .durable { output.durable = true }
+        return entry.seq
+    }
+
+    /// Holds `command` until the events recorded so far are on disk.
+    mutating func deferUntilDurable(_ command: Deferred) {
+        deferred.append((state.lastSeq, command))
+    }
+
+    mutating func emit(_ command: MachineCommand) { output.commands.append(command) }
+
+    // MARK: lifecycle
+
+    mutating func start(acknowledge: Bool, at: Int64) {
+        guard state.phase == .pending, state.lastSeq == 0 else { return }
+        record(.submitted, at: at, journal: acknowledge ? .durable : .group)
+        if acknowledge { deferUntilDurable(.acknowledge) }
+        record(.started, at: at)
+        advance(at: at)
+    }
+
+    mutating func journaled(upTo seq: Int, at: Int64) {
+        state.durableSeq = max(state.durableSeq, seq)
+        let due = deferred.filter { $0.seq <= seq }
+        deferred.removeAll { $0.seq <= seq }
+        for (_, command) in due {
+            switch command {
+            case .dispatch(let i, let n):
+                guard state.steps[i].status == .awaitingJournal(attempt: n) else { continue }
+                state.steps[i].status = .running(attempt: n)
+                emit(.dispatch(call(i, attempt: n)))
+            case .acknowledge:
+                emit(.acknowledge)
+            case .finished:
+                if case .finished(let s, let e) = state.phase { emit(.finished(s, e)) }
+            }
+        }
+    }
+
+    /// Ends the execution: its end is journaled durably, and announced once it is on disk.
+    mutating func end(_ final: ExecutionState, _ error: RunnerError?, at: Int64) {
+        guard !state.phase.isFinished else { return }
+        // A dispatch still waiting for the journal never goes out now.
+        deferred.removeAll { if case .dispatch = $0.command { true } else { false } }
+        record(.finished(state: final, error: error), at: at, journal: .durable)
+        deferUntilDurable(.finished)
+    }
+
+    /// The outputs of the steps that ended ok, by step id: what templates and conditions read.
+    public var outputs: [String: JSONValue] {
+        var o: [String: JSONValue] = [:]
+        for (i, s) in state.steps.enumerated() where s.status == .ok { o[plan.steps[i].address] = s.output ?? .null }
+        return o
+    }
+
+    var skipped: Set<String> {
+        Set(state.steps.indices.filter { state.steps[$0].status == .skipped }.map { plan.steps[$0].address })
+    }
+
+    func call(_ i: Int, attempt n: Int) -> StepCall {
+        let step = plan.steps[i]
+        return StepCall(step: i, attempt: n, idempotencyKey: step.idempotencyKey(execution: id),
+                        timeoutMs: step.timeoutMs, outputs: outputs)
+    }
+}

@@ -1,0 +1,104 @@
+import JALMCore
+@testable import JALMEngine
+import JALMStore
+import JALMWire
+import Testing
+
+/// A crash at every point of recorded runs: the journal's prefix, folded and recovered, ends the execution
+/// as the uninterrupted run did — except that a `write`/`external` call that may have happened is reported
+/// `unknown` — and no call that must not repeat is ever made twice, and no step that ended ok runs again.
+@Suite struct CrashPointTests {
+    struct Scenario: Sendable, CustomTestStringConvertible {
+        var name: String
+        var simulator: Simulator
+        var testDescription: String { name }
+    }
+
+    static let gone = StepOutcome.failed(RunnerError(.layerUnavailable, "gone"), Receipt(pid: 2, version: "t"))
+    static let refusedByUpstream = StepOutcome.failed(RunnerError(.upstreamError, "400", retryable: false), Receipt())
+
+    static let scenarios: [Scenario] = [
+        Scenario(name: "three repeatable steps", simulator: Simulator(
+            plan: Fixtures.plan([("a", "pure"), ("b", "read"), ("c", "pure")]))),
+        Scenario(name: "a read that fails twice, then works", simulator: Simulator(
+            plan: Fixtures.plan([("a", "read"), ("b", "pure")]), script: ["a": [gone, gone, .ok(["n": 3], Receipt())]])),
+        Scenario(name: "write, idempotent write, external", simulator: Simulator(
+            plan: Fixtures.plan([("w", "write"), ("i", "idem"), ("x", "external")]))),
+        Scenario(name: "an idempotent write retried", simulator: Simulator(
+            plan: Fixtures.plan([("i", "idem"), ("r", "read")]), script: ["i": [gone, .ok([:], Receipt())]])),
+        Scenario(name: "a write that fails for good", simulator: Simulator(
+            plan: Fixtures.plan([("r", "read"), ("w", "write"), ("never", "pure")]), script: ["w": [refusedByUpstream]])),
+        Scenario(name: "a skipped step", simulator: Simulator(
+            plan: Fixtures.plan([("a", "pure"), ("b", "write"), ("c", "read")],
+                                extra: ["b": ["when": "$.steps.a.output.from == 'nobody'"]]))),
+        Scenario(name: "a read that keeps failing", simulator: Simulator(
+            plan: Fixtures.plan([("a", "read")]), script: ["a": [gone]])),
+        Scenario(name: "a cancel during the second step", simulator: Simulator(
+            plan: Fixtures.plan([("a", "pure"), ("b", "external"), ("c", "pure")]), injections: [1006: .cancel(at: 0)])),
+    ]
+
+    @Test(arguments: scenarios)
+    func aCrashAfterAnyCommandEndsAsTheUninterruptedRunDid(_ scenario: Scenario) throws {
+        let sim = scenario.simulator
+        let baseline = sim.run()
+        let expected = try #require(baseline.finished, "the uninterrupted run must end")
+        #expect(baseline.acknowledged)
+        for point in 1...baseline.commandCount {
+            let t = sim.run(crashAfter: [point])
+            guard let crash = t.crashes.first else { continue }  // the run ended before this point
+            guard let ended = t.finished else {
+                Issue.record("crash after command \(point): the execution never ended")
+                continue
+            }
+            var atCrash = ExecutionMachine(id: Fixtures.id, plan: sim.plan)
+            atCrash.fold(Array(t.journal.prefix(crash.journal)))
+            let inDoubt = atCrash.state.steps.indices.contains { i in
+                if case .running = atCrash.state.steps[i].status { return !sim.plan.steps[i].safeToRepeat }
+                return false
+            }
+            if inDoubt {
+                #expect(ended.1?.code == .unknown, "crash after command \(point): \(ended)")
+                #expect(ended.0 == (atCrash.state.cancelRequested ? .cancelled : .failed))
+            } else {
+                #expect(ended.0 == expected.0, "crash after command \(point)")
+                #expect(ended.1?.code == expected.1?.code, "crash after command \(point): \(String(describing: ended.1))")
+                let same = t.machine?.outputs == baseline.machine?.outputs
+                #expect(same, "crash after command \(point): other outputs")
+            }
+            expectNothingRanTwice(t, baseline: baseline, plan: sim.plan, atCrash: atCrash, point: point)
+        }
+    }
+
+    @Test(arguments: scenarios.prefix(4))
+    func twoCrashesInARowAreSurvivedToo(_ scenario: Scenario) throws {
+        let sim = scenario.simulator
+        let baseline = sim.run()
+        for first in 1...baseline.commandCount {
+            for second in (first + 1)...(first + 6) {
+                let t = sim.run(crashAfter: [first, second])
+                let ended = t.finished != nil
+                #expect(ended, "crashes after commands \(first) and \(second): never ended")
+                var atCrash = ExecutionMachine(id: Fixtures.id, plan: sim.plan)
+                atCrash.fold(Array(t.journal.prefix(t.crashes.first?.journal ?? t.journal.count)))
+                expectNothingRanTwice(t, baseline: baseline, plan: sim.plan, atCrash: atCrash, point: first)
+            }
+        }
+    }
+
+    /// No call that must not repeat was made more often than in the uninterrupted run, and a step the
+    /// journal had as ok at the crash was not called after it.
+    func expectNothingRanTwice(_ t: Simulator.Trace, baseline: Simulator.Trace, plan: Plan, atCrash: ExecutionMachine,
+                               point: Int) {
+        for (i, step) in plan.steps.enumerated() {
+            let calls = t.calls.filter { $0.step == i }.count
+            if !step.safeToRepeat {
+                #expect(calls <= baseline.calls.filter { $0.step == i }.count,
+                        "crash after command \(point): \(step.address) called \(calls) times")
+            }
+            if atCrash.state.steps[i].status == .ok, let crash = t.crashes.first {
+                #expect(!t.calls[crash.calls...].contains { $0.step == i },
+                        "crash after command \(point): \(step.address) ended ok and ran again")
+            }
+        }
+    }
+}

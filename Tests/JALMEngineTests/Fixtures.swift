@@ -1,0 +1,64 @@
+import JALMCapsule
+import JALMCore
+@testable import JALMEngine
+import JALMStore
+import JALMWire
+
+/// A catalog of test ops on layer `t`, one per side effect, plus an idempotent write.
+enum Fixtures {
+    static let catalog: Catalog = {
+        func card(_ op: String, _ side: SideEffect, idempotent: Bool = false) -> StepCard {
+            var c = StepCard(layer: "t", op: op, summary: op, sideEffect: side, ioType: "test", defaultTimeoutMs: 5000,
+                             inputSchema: ["type": "object"], outputSchema: ["type": "object"])
+            c.idempotent = idempotent
+            return c
+        }
+        return Catalog(layers: [LayerInfo(name: "t")], cards: [
+            card("pure", .none), card("read", .read), card("write", .write), card("external", .external),
+            card("idem", .write, idempotent: true),
+        ])
+    }()
+
+    /// A plan of steps given as (id, op) pairs, with optional extra keys per step.
+    static func plan(_ steps: [(String, String)], extra: [String: JSONValue] = [:], vars: JSONValue = [:]) -> Plan {
+        var list: [JSONValue] = []
+        for (id, op) in steps {
+            var s: [String: JSONValue] = ["id": .string(id), "layer": "t", "op": .string(op), "input": ["x": 1]]
+            for (k, v) in extra[id]?.objectValue ?? [:] { s[k] = v }
+            list.append(.object(s))
+        }
+        let capsule = try! CapsuleParser.parse(["intent": "test", "vars": vars, "steps": .array(list)])
+        return try! Plan(capsule: capsule, catalog: catalog)
+    }
+
+    static let id = "ex_00000000000a0000000001"
+}
+
+extension Array where Element == MachineCommand {
+    var journaled: [JournalEntry] {
+        flatMap { c -> [JournalEntry] in
+            if case .journal(let e, _) = c { return e }
+            return []
+        }
+    }
+    var durability: Durability? {
+        for c in self { if case .journal(_, let d) = c { return d } }
+        return nil
+    }
+    var dispatches: [StepCall] {
+        compactMap { c -> StepCall? in
+            if case .dispatch(let call) = c { return call }
+            return nil
+        }
+    }
+    var finished: (ExecutionState, RunnerError?)? {
+        for c in self { if case .finished(let s, let e) = c { return (s, e) } }
+        return nil
+    }
+    var timers: [(Int, Int, Int64)] {
+        compactMap { c -> (Int, Int, Int64)? in
+            if case .startTimer(let s, let a, let at) = c { return (s, a, at) }
+            return nil
+        }
+    }
+}
