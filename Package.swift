@@ -44,7 +44,10 @@ let package = Package(
         // The engine: the pure execution machine over the event journal, and the runner around it.
         .target(
             name: "JALMEngine",
-            dependencies: ["JALMWire", "JALMCore", "JALMExpr", "JALMCapsule", "JALMStore"],
+            dependencies: [
+                "JALMWire", "JALMCore", "JALMExpr", "JALMCapsule", "JALMStore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: settings),
         // Effects: C shims for spawning, then supervisors, channels and the engine.
         .target(name: "CPosix"),

@@ -118,3 +118,13 @@ extension ExecutionEvent {
         }
     }
 }
+
+extension ExecutionEvent {
+    /// The record of an execution's end, for an execution whose plan cannot be built.
+    public static func finishedRecord(seq: Int, at: Int64, state: ExecutionState, error: RunnerError?) -> EventRecord {
+        var o: [String: JSONValue] = ["s": .string(state.rawValue)]
+        if let error { o["e"] = error.json }
+        return EventRecord(seq: seq, at: at, kind: ExecutionEvent.finished(state: state, error: error).kind,
+                           payload: .object(o))
+    }
+}

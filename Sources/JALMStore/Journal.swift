@@ -28,15 +28,19 @@ public struct NewExecution: Sendable, Hashable {
     /// The capsule as submitted. Identical documents are stored once.
     public var document: [UInt8]
     public var createdAt: Int64
-    /// The client's `Idempotency-Key`, unique among executions until it is older than the retention window.
+    /// The client's `Idempotency-Key`, unique among executions created since `keyWindowStart`.
     public var idempotencyKey: String?
+    /// An older execution holding the same key lets go of it (its retention window has passed).
+    public var keyWindowStart: Int64
 
-    public init(id: String, intent: String, document: [UInt8], createdAt: Int64, idempotencyKey: String? = nil) {
+    public init(id: String, intent: String, document: [UInt8], createdAt: Int64, idempotencyKey: String? = nil,
+                keyWindowStart: Int64 = 0) {
         self.id = id
         self.intent = intent
         self.document = document
         self.createdAt = createdAt
         self.idempotencyKey = idempotencyKey
+        self.keyWindowStart = keyWindowStart
     }
 }
 

@@ -101,6 +101,9 @@ public final class SQLiteConnection {
         }
     }
 
+    /// The rowid of the last row inserted on this connection.
+    public var lastInsertRowID: Int64 { db.map { sqlite3_last_insert_rowid($0) } ?? 0 }
+
     /// Rows changed by the last INSERT, UPDATE or DELETE.
     public var changes: Int { db.map { Int(sqlite3_changes($0)) } ?? 0 }
 

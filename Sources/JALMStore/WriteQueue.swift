@@ -1,11 +1,20 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import JALMCore
 
-/// Writes waiting for the writer thread, with the continuation of a `commit` caller if there is one.
+/// One call's writes waiting for the writer thread, all-or-nothing, and who to tell when they are done.
 struct PendingWrite: Sendable {
-    var writes: [StoreWrite]
-    var waiter: CheckedContinuation<Void, any Error>?
+    enum Change: Sendable {
+        case journal([JournalWrite])
+        case layerEvent(LayerEventRecord)
+    }
+    var change: Change
+    /// Whether the caller waits for fsync (a group write rides along with the next durable one).
+    var durable: Bool
+    var completion: (@Sendable (RunnerError?) -> Void)?
+
+    var isEmpty: Bool { if case .journal(let w) = change { w.isEmpty } else { false } }
 }
 
 /// The FIFO between callers and the writer thread: a pthread mutex and condition variable, because the

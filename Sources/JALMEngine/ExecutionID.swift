@@ -1,10 +1,6 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Execution ids: `ex_` + 12 hex digits of milliseconds + 10 random hex digits, so they sort by time.
 enum ExecutionID {
-    static func make(now: Int64 = epochMilliseconds()) -> String {
+    static func make(now: Int64) -> String {
         var g = SystemRandomNumberGenerator()
         let r = UInt64.random(in: 0..<(1 << 40), using: &g)
         return "ex_" + hex(UInt64(now), width: 12) + hex(r, width: 10)

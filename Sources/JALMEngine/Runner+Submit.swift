@@ -1,0 +1,101 @@
+import JALMCapsule
+import JALMCore
+import JALMStore
+import JALMWire
+
+/// A submission's answer.
+public struct Submission: Sendable {
+    public var id: String
+    /// The key was used before for the same capsule: this is the execution it created.
+    public var replayed: Bool
+}
+
+extension Runner {
+    /// Parses, checks and starts a capsule. With `acknowledge` (the caller answers at once), returns once
+    /// the execution is on disk; without (the caller waits for the end), returns at once, and the caller
+    /// flushes the journal before telling anyone the id. A submission with an idempotency key always waits
+    /// for its row: the key's uniqueness is decided there.
+    public func submit(body: [UInt8], contentType: String?, idempotencyKey key: String?, acknowledge: Bool)
+        async throws(RunnerError) -> Submission
+    {
+        await waitForRecovery()
+        guard table.withLock({ $0.accepting }) else {
+            throw RunnerError(.layerUnavailable, "jalmd is shutting down and accepts no new executions")
+        }
+        if let key {
+            try IdempotencyKey.check(key)
+            if let earlier = try earlierSubmission(key: key, body: body) { return earlier }
+        }
+        let capsule = try CapsuleParser.parse(Document.parse(body, contentType: contentType))
+        try CapsuleValidator(catalog: catalog, announcedOps: layers.announcedOps).validate(capsule)
+        do { _ = try StepInput.values(of: capsule.secretNames, from: secrets) } catch {
+            throw RunnerError(.invalidInput, error.message, pointer: error.pointer)
+        }
+        let plan = try Plan(capsule: capsule, catalog: catalog)
+        let at = now()
+        let id = ExecutionID.make(now: at)
+        let x = LiveExecution(header: .init(id: id, intent: capsule.intent, idempotencyKey: key), plan: plan,
+                              document: body, owner: journal.owner, machine: ExecutionMachine(id: id, plan: plan),
+                              created: false)
+        if let key, let other = try register(x, key: key) { return try replay(other, key: key, body: body) }
+        guard acknowledge || key != nil else {
+            deliver(.start(acknowledge: false, at: at), to: x)
+            return Submission(id: id, replayed: false)
+        }
+        let error: RunnerError? = await withCheckedContinuation { c in
+            x.state.withLock { $0.acknowledgements.append(c) }
+            deliver(.start(acknowledge: true, at: at), to: x)
+        }
+        if let error {
+            // Another jalmd's execution took the key between our look-up and our write: answer with it.
+            if let key, error.code == .conflict, let earlier = try earlierSubmission(key: key, body: body) {
+                return earlier
+            }
+            throw error
+        }
+        return Submission(id: id, replayed: false)
+    }
+
+    /// Puts `x` among the live executions, unless a live one holds `key` (then returns it).
+    func register(_ x: LiveExecution, key: String?) throws(RunnerError) -> LiveExecution? {
+        table.withLock { t -> LiveExecution? in
+            if let key, let other = t.keys[key] { return other }
+            t.live[x.id] = x
+            if let key { t.keys[key] = x }
+            return nil
+        }
+    }
+
+    /// The execution an earlier submission with `key` created, within the retention window.
+    func earlierSubmission(key: String, body: [UInt8]) throws(RunnerError) -> Submission? {
+        if let x = table.withLock({ $0.keys[key] }) { return try replay(x, key: key, body: body) }
+        let windowStart = now() - settings.idempotencyRetention.milliseconds
+        guard let stored = try journal.submission(idempotencyKey: key, notBefore: windowStart) else { return nil }
+        guard stored.document == body else { throw IdempotencyKey.reused(key, by: stored.executionID) }
+        return Submission(id: stored.executionID, replayed: true)
+    }
+
+    func replay(_ x: LiveExecution, key: String, body: [UInt8]) throws(RunnerError) -> Submission {
+        guard x.document == body else { throw IdempotencyKey.reused(key, by: x.id) }
+        return Submission(id: x.id, replayed: true)
+    }
+}
+
+/// The `Idempotency-Key` of a submission.
+enum IdempotencyKey {
+    static let maxLength = 255
+
+    /// 1 to 255 visible ASCII characters, as the IETF draft for the header suggests for opaque keys.
+    static func check(_ key: String) throws(RunnerError) {
+        let bytes = Array(key.utf8)
+        guard !bytes.isEmpty, bytes.count <= maxLength, bytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            throw RunnerError(.invalidInput, "Idempotency-Key must be 1 to \(maxLength) visible ASCII characters",
+                              details: ["header": "Idempotency-Key"])
+        }
+    }
+
+    static func reused(_ key: String, by id: String) -> RunnerError {
+        RunnerError(.conflict, "Idempotency-Key \"\(key)\" was first used for another capsule (execution \(id)); "
+            + "a new capsule needs a new key", pointer: "", details: ["execution_id": .string(id), "header": "Idempotency-Key"])
+    }
+}
