@@ -38,15 +38,18 @@ let package = Package(
             name: "JALMCapsule",
             dependencies: ["JALMWire", "JALMCore", "JALMExpr", .product(name: "Yams", package: "Yams")],
             swiftSettings: settings),
+        // OS primitives the kernel, the store and the plugins share: one thread wrapper, a condition lock,
+        // clocks, the timer thread.
+        .target(name: "JALMPlatform", swiftSettings: settings),
         // State: the SQLite store with group commit.
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
-        .target(name: "JALMStore", dependencies: ["CSQLite", "JALMWire", "JALMCore"], swiftSettings: settings),
+        .target(name: "JALMStore", dependencies: ["CSQLite", "JALMWire", "JALMCore", "JALMPlatform"], swiftSettings: settings),
         // Effects: C shims for spawning, then supervisors, channels and the engine.
         .target(name: "CPosix"),
         .target(
             name: "JALMRuntime",
             dependencies: [
-                "JALMWire", "JALMCore", "JALMCapsule", "JALMStore", "JALMSandbox", "CPosix", "CSeccomp",
+                "JALMWire", "JALMCore", "JALMCapsule", "JALMStore", "JALMSandbox", "JALMPlatform", "CPosix", "CSeccomp",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -85,16 +88,16 @@ let package = Package(
         // no_new_privs, user, seccomp, execve. Small, in C, auditable.
         .executableTarget(name: "jalm-launch", path: "Sources/jalm-launch", linkerSettings: [.linkedLibrary("seccomp")]),
         // What a plugin links: handshake, read loop, op dispatch, cancel, drain.
-        .target(name: "JALMLayerKit", dependencies: ["JALMWire", "JALMCore", "CPosix"], swiftSettings: settings),
+        .target(name: "JALMLayerKit", dependencies: ["JALMWire", "JALMCore", "JALMPlatform", "CPosix"], swiftSettings: settings),
         // The network: libcurl (one multi handle per process) behind an SSRF guard, for io-http and notify-mq.
         .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
-        .target(name: "JALMNet", dependencies: ["CCurl", "JALMWire"], swiftSettings: settings),
+        .target(name: "JALMNet", dependencies: ["CCurl", "JALMWire", "JALMPlatform"], swiftSettings: settings),
         .executableTarget(name: "jalm-layer-io-http", dependencies: ["JALMLayerKit", "JALMNet"], path: "Sources/Layers/IOHTTP", swiftSettings: settings),
         // libpq for io-db's PostgreSQL databases (synchronous calls on the layer's own threads, PQcancel).
         .systemLibrary(name: "CLibPQ", providers: [.apt(["libpq-dev"])]),
         .executableTarget(name: "jalm-layer-io-db", dependencies: ["JALMLayerKit", "CSQLite", "CLibPQ"], path: "Sources/Layers/IODB", swiftSettings: settings),
         .executableTarget(name: "jalm-layer-io-file", dependencies: ["JALMLayerKit", "CPosix"], path: "Sources/Layers/IOFile", swiftSettings: settings),
-        .executableTarget(name: "jalm-layer-compute-script", dependencies: ["JALMLayerKit", "JALMExpr", "CPosix", .product(name: "WasmKit", package: "WasmKit")], path: "Sources/Layers/ComputeScript", swiftSettings: settings),
+        .executableTarget(name: "jalm-layer-compute-script", dependencies: ["JALMLayerKit", "JALMExpr", "JALMPlatform", "CPosix", .product(name: "WasmKit", package: "WasmKit")], path: "Sources/Layers/ComputeScript", swiftSettings: settings),
         // render-html's ops as a library, so that the benchmark can render in-process.
         .target(
             name: "RenderHTMLKit",
@@ -106,7 +109,7 @@ let package = Package(
         .executableTarget(name: "jalm-layer-render-html", dependencies: ["JALMLayerKit", "RenderHTMLKit"], path: "Sources/Layers/RenderHTML", swiftSettings: settings),
         // libcrypto for notify-mq's HMAC-SHA256 webhook signatures.
         .systemLibrary(name: "CLibCrypto", providers: [.apt(["libssl-dev"])]),
-        .executableTarget(name: "jalm-layer-notify-mq", dependencies: ["JALMLayerKit", "JALMNet", "CLibCrypto"], path: "Sources/Layers/NotifyMQ", swiftSettings: settings),
+        .executableTarget(name: "jalm-layer-notify-mq", dependencies: ["JALMLayerKit", "JALMNet", "JALMPlatform", "CLibCrypto"], path: "Sources/Layers/NotifyMQ", swiftSettings: settings),
         // Fixture plugins for the end-to-end tests: echo, slow, crash-on-start, oversize-frame, no-hello, ...
         .executableTarget(name: "jalm-fixture-layer", dependencies: ["JALMLayerKit", "JALMWire", "CPosix"], path: "Tests/FixtureLayers", swiftSettings: settings),
         // Benchmarks that print their figures (bench/README.md).
@@ -128,7 +131,7 @@ let package = Package(
             name: "ExprWasmOpTests",
             dependencies: ["jalm-layer-compute-script", "JALMLayerKit", .product(name: "WAT", package: "WasmKit")],
             swiftSettings: settings),
-        .testTarget(name: "IOFileTests", dependencies: ["jalm-layer-io-file", "JALMLayerKit"], swiftSettings: settings),
+        .testTarget(name: "IOFileTests", dependencies: ["jalm-layer-io-file", "JALMLayerKit", "JALMPlatform"], swiftSettings: settings),
         // A throwaway PostgreSQL server (initdb + postgres on a free loopback port) for io-db's tests.
         .target(name: "PostgresTestServer", path: "Tests/PostgresTestServer", swiftSettings: settings),
         .testTarget(name: "IODBTests", dependencies: ["jalm-layer-io-db", "JALMLayerKit", "PostgresTestServer"], swiftSettings: settings),

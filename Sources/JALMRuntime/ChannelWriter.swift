@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Synchronization
+import JALMPlatform
 
 /// Writes frames without ever blocking a pool thread: the caller tries a non-blocking send; what the
 /// socket does not take waits in a bounded queue that a helper thread flushes when the socket drains.
@@ -89,7 +90,7 @@ final class ChannelWriter: Sendable {
     }
 
     private func startFlusher() {
-        OSThread.start { [self] in
+        let started = OSThread.startDetached { [self] in
             while true {
                 var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
                 let r = poll(&p, 1, 1000)
@@ -110,6 +111,7 @@ final class ChannelWriter: Sendable {
                 if done { return }
             }
         }
+        precondition(started, "cannot start a channel flusher thread")
     }
 
     func stop() {

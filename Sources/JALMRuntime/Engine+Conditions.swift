@@ -1,5 +1,6 @@
 import JALMCapsule
 import JALMCore
+import JALMPlatform
 import JALMStore
 import JALMWire
 

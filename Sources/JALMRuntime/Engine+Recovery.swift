@@ -1,6 +1,7 @@
 import Logging
 import JALMCapsule
 import JALMCore
+import JALMPlatform
 import JALMStore
 import JALMWire
 

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import JALMPlatform
 
 /// Execution ids: `ex_` + 12 hex digits of milliseconds + 10 random hex digits, so they sort by time.
 enum ExecutionID {

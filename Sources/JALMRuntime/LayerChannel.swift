@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Synchronization
 import JALMCore
+import JALMPlatform
 import JALMWire
 
 /// The kernel's end of one plugin's socketpair: a reader thread that turns frames into events and
@@ -48,7 +49,8 @@ final class LayerChannel: Sendable {
     }
 
     func start() {
-        OSThread.start { [self] in self.readLoop() }
+        let started = OSThread.startDetached { [self] in self.readLoop() }
+        precondition(started, "cannot start the channel reader thread of \(layer)")
     }
 
     var inflight: Int { state.withLock { $0.pending.count } }

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Logging
 import JALMCore
+import JALMPlatform
 import JALMSandbox
 import JALMWire
 

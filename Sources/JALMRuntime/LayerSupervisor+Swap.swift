@@ -1,5 +1,6 @@
 import Synchronization
 import JALMCore
+import JALMPlatform
 import JALMWire
 
 /// Where a candidate process of a swap is in its life: waiting to prove itself, adopted into a slot

@@ -4,6 +4,7 @@ import Glibc
 import Logging
 import Synchronization
 import JALMCore
+import JALMPlatform
 import JALMWire
 
 /// Owns the processes of one layer: spawns them, routes calls to them, restarts them with backoff,

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CPosix
+import JALMPlatform
 
 /// Starts plugin processes from one long-lived thread: `PR_SET_PDEATHSIG` fires when the spawning
 /// *thread* exits (DESIGN.md, facts), so spawning from a pool thread would kill plugins at random.
@@ -21,7 +22,8 @@ public final class Spawner: @unchecked Sendable {
     private var queue: [(Request, CheckedContinuation<Int32, Never>)] = []
 
     private init() {
-        OSThread.start { [self] in self.loop() }
+        let started = OSThread.startDetached { [self] in self.loop() }
+        precondition(started, "cannot start the spawner thread")
     }
 
     /// The pid of the new process, or -errno.

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Logging
+import JALMPlatform
 
 /// Reads a plugin's stderr line by line into the kernel's log under the layer's name.
 enum StderrPump {
@@ -12,7 +13,7 @@ enum StderrPump {
         _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
         _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
         let readEnd = fds[0]
-        OSThread.start {
+        let started = OSThread.startDetached {
             var pending: [UInt8] = []
             var buf = [UInt8](repeating: 0, count: 4096)
             while true {
@@ -29,6 +30,7 @@ enum StderrPump {
             }
             close(readEnd)
         }
+        precondition(started, "cannot start the stderr pump thread of \(layer)")
         return fds[1]
     }
 }

@@ -19,7 +19,8 @@ public final class Timers: @unchecked Sendable {
     private var nextID: UInt64 = 1
 
     private init() {
-        OSThread.start { [self] in self.loop() }
+        let started = OSThread.startDetached { [self] in self.loop() }
+        precondition(started, "cannot start the timer thread")
     }
 
     /// Runs `action` on the timer thread after `delay`; keep actions short and non-blocking.
@@ -38,6 +39,7 @@ public final class Timers: @unchecked Sendable {
         }
     }
 
+    /// Drops the timer's action; a timer that already fired is not affected.
     public func cancel(_ token: Token) {
         lock.withLock { _ = actions.removeValue(forKey: token.id) }
     }
