@@ -33,11 +33,13 @@ let package = Package(
         .target(name: "JALMCore", dependencies: ["JALMWire"], swiftSettings: settings),
         // The expression language of `when` conditions and compute-script's `expr` op: pure, bounded.
         .target(name: "JALMExpr", dependencies: ["JALMWire"], swiftSettings: settings),
-        // Capsules: parsing, validation against the catalog, templating (pure).
+        // Documents: JSON or YAML bytes into one JSONValue, bounded (capsules, cards, configs, policies).
         .target(
-            name: "JALMCapsule",
-            dependencies: ["JALMWire", "JALMCore", "JALMExpr", .product(name: "Yams", package: "Yams")],
+            name: "JALMDocument",
+            dependencies: ["JALMWire", "JALMCore", .product(name: "Yams", package: "Yams")],
             swiftSettings: settings),
+        // Capsules: parsing, validation against the catalog, templating (pure).
+        .target(name: "JALMCapsule", dependencies: ["JALMWire", "JALMCore", "JALMExpr", "JALMDocument"], swiftSettings: settings),
         // OS primitives the kernel, the store and the plugins share: one thread wrapper, a condition lock,
         // clocks, the timer thread.
         .target(name: "JALMPlatform", swiftSettings: settings),
@@ -49,7 +51,8 @@ let package = Package(
         .target(
             name: "JALMRuntime",
             dependencies: [
-                "JALMWire", "JALMCore", "JALMCapsule", "JALMStore", "JALMSandbox", "JALMPlatform", "CPosix", "CSeccomp",
+                "JALMWire", "JALMCore", "JALMDocument", "JALMCapsule", "JALMStore", "JALMSandbox", "JALMPlatform", "CPosix",
+                "CSeccomp",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -81,7 +84,7 @@ let package = Package(
             ],
             swiftSettings: settings),
         // The sandbox: policies as data, cgroups (v1 and v2), the audit of a running plugin.
-        .target(name: "JALMSandbox", dependencies: ["JALMWire", "JALMCore", "JALMCapsule", "CPosix"], swiftSettings: settings),
+        .target(name: "JALMSandbox", dependencies: ["JALMWire", "JALMCore", "JALMDocument", "CPosix"], swiftSettings: settings),
         // Syscall numbers to names (libseccomp), to name the syscall a seccomp kill reports.
         .target(name: "CSeccomp", linkerSettings: [.linkedLibrary("seccomp")]),
         // The launcher every plugin process starts through: cgroup, rlimits, namespaces, Landlock,
@@ -121,9 +124,9 @@ let package = Package(
 
         .testTarget(name: "JALMWireTests", dependencies: ["JALMWire"], swiftSettings: settings),
         .testTarget(name: "JALMCoreTests", dependencies: ["JALMCore"], swiftSettings: settings),
-        .testTarget(name: "JALMCapsuleTests", dependencies: ["JALMCapsule"], swiftSettings: settings),
+        .testTarget(name: "JALMCapsuleTests", dependencies: ["JALMCapsule", "JALMDocument"], swiftSettings: settings),
         .testTarget(name: "JALMStoreTests", dependencies: ["JALMStore"], swiftSettings: settings),
-        .testTarget(name: "JALMSandboxTests", dependencies: ["JALMSandbox"], swiftSettings: settings),
+        .testTarget(name: "JALMSandboxTests", dependencies: ["JALMSandbox", "JALMDocument"], swiftSettings: settings),
         .testTarget(name: "JALMNetTests", dependencies: ["JALMNet", "JALMWire"], swiftSettings: settings),
         .testTarget(name: "NotifyMQTests", dependencies: ["jalm-layer-notify-mq", "JALMLayerKit", "JALMWire"], swiftSettings: settings),
         .testTarget(name: "JALMExprTests", dependencies: ["JALMExpr", "JALMWire"], swiftSettings: settings),

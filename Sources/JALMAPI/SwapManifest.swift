@@ -1,6 +1,7 @@
 import Foundation
 import JALMCapsule
 import JALMCore
+import JALMDocument
 import JALMRuntime
 import JALMWire
 

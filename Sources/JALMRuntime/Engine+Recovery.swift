@@ -1,6 +1,7 @@
 import Logging
 import JALMCapsule
 import JALMCore
+import JALMDocument
 import JALMPlatform
 import JALMStore
 import JALMWire

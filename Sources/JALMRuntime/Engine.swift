@@ -2,6 +2,7 @@ import Logging
 import Synchronization
 import JALMCapsule
 import JALMCore
+import JALMDocument
 import JALMPlatform
 import JALMStore
 import JALMWire

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import JALMCapsule
 import JALMCore
+import JALMDocument
 import JALMWire
 
 /// What the last reload applied: the config, and each layer's files as they were read.

@@ -7,6 +7,7 @@ import ServiceLifecycle
 import Synchronization
 import JALMCapsule
 import JALMCore
+import JALMDocument
 import JALMPlatform
 import JALMSandbox
 import JALMStore

@@ -3,7 +3,6 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import JALMAPI
-import JALMCapsule
 import JALMCore
 import JALMRuntime
 import JALMWire

@@ -4,6 +4,7 @@ import Glibc
 import Foundation
 import JALMCapsule
 import JALMCore
+import JALMDocument
 import JALMRuntime
 
 /// Where things are: the config file, the environment and flags folded into one `KernelConfig`.
