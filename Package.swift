@@ -46,13 +46,22 @@ let package = Package(
         // State: the SQLite store with group commit.
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "JALMStore", dependencies: ["CSQLite", "JALMWire", "JALMCore", "JALMPlatform"], swiftSettings: settings),
-        // Effects: C shims for spawning, then supervisors, channels and the engine.
+        // Effects: C shims for spawning, then layer processes (spawn, channels, health, swap, drain).
         .target(name: "CPosix"),
         .target(
-            name: "JALMRuntime",
+            name: "JALMSupervisor",
             dependencies: [
-                "JALMWire", "JALMCore", "JALMDocument", "JALMCapsule", "JALMStore", "JALMSandbox", "JALMPlatform", "CPosix",
-                "CSeccomp",
+                "JALMWire", "JALMCore", "JALMSandbox", "JALMPlatform", "CPosix", "CSeccomp",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: settings),
+        // Wiring, configuration, reload, systemd, the engine (for now), and the one facade the API talks to.
+        .target(
+            name: "JALMKernel",
+            dependencies: [
+                "JALMWire", "JALMCore", "JALMDocument", "JALMCapsule", "JALMStore", "JALMSandbox", "JALMPlatform",
+                "JALMSupervisor",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -61,7 +70,7 @@ let package = Package(
         .target(
             name: "JALMAPI",
             dependencies: [
-                "JALMRuntime", "CPosix", .product(name: "Hummingbird", package: "hummingbird"),
+                "JALMKernel", "CPosix", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -70,7 +79,7 @@ let package = Package(
         .executableTarget(
             name: "jalmd",
             dependencies: [
-                "JALMAPI", "JALMRuntime",
+                "JALMAPI", "JALMKernel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: settings),
@@ -118,7 +127,7 @@ let package = Package(
         // Benchmarks that print their figures (bench/README.md).
         .executableTarget(
             name: "jalm-bench",
-            dependencies: ["JALMRuntime", "JALMWire", "JALMClient", "CPosix", "JALMExpr", "RenderHTMLKit", "JALMNet"],
+            dependencies: ["JALMKernel", "JALMSupervisor", "JALMWire", "JALMClient", "CPosix", "JALMExpr", "RenderHTMLKit", "JALMNet"],
             path: "bench/Sources/jalm-bench",
             swiftSettings: settings),
 

@@ -2,10 +2,9 @@
 import Glibc
 #endif
 import Foundation
-import JALMCapsule
 import JALMCore
 import JALMDocument
-import JALMRuntime
+import JALMKernel
 
 /// Where things are: the config file, the environment and flags folded into one `KernelConfig`.
 enum Setup {

@@ -74,15 +74,14 @@ public final class LayerSupervisor: Sendable {
     public var confinement: LayerConfinement? { state.withLock { $0.current.confinement } }
 
 
-    /// Spawns every process of the pool and starts the ping loop.
+    /// Spawns every process of the pool. Its ping loop and deadline sweep are `SupervisorLoops`, a
+    /// `Service` that the owner runs beside it (the kernel, in its task group).
     public func start() {
         let n = state.withLock { $0.slots.count }
         for i in 0..<n {
             let action = state.withLock { $0.slots[i].machine.start() }
             if action == .spawn { Task { await self.spawn(slot: i) } }
         }
-        Task { await self.pingLoop() }
-        Task { await self.deadlineLoop() }
     }
 
     /// Lifts a quarantine (or restarts a layer that is down): `jalm layers restart NAME`.

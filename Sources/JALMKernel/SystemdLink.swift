@@ -1,6 +1,7 @@
 import Logging
 import Synchronization
 import JALMCore
+import JALMSupervisor
 
 /// The daemon's side of `Type=notify`: it gathers what `NotifyPlan` needs (phase, listeners, recovery)
 /// and runs the loop that sends readiness, status and watchdog pings.

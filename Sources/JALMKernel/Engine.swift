@@ -5,6 +5,7 @@ import JALMCore
 import JALMDocument
 import JALMPlatform
 import JALMStore
+import JALMSupervisor
 import JALMWire
 
 /// Runs executions: validates and journals a capsule, then runs its steps in order on the layers,

@@ -11,6 +11,7 @@ import JALMDocument
 import JALMPlatform
 import JALMSandbox
 import JALMStore
+import JALMSupervisor
 import JALMWire
 
 /// The composition root: the store, the catalog, one supervisor per layer and the engine, run as one
@@ -94,14 +95,20 @@ public final class Kernel: Service, Sendable {
     }
 
     public func run() async throws {
-        let notifyLoop = systemd.map { link in Task { await link.run(kernel: self) } }
-        await start()
-        systemd?.setPhase(.running)
-        try? await gracefulShutdown()
-        systemd?.setPhase(.stopping)
-        systemd?.send(kernel: self)
-        await shutdown()
-        notifyLoop?.cancel()
+        // Each supervisor's ping loop and deadline sweep run beside the kernel as child tasks: each ends when
+        // its layer drains (the end of `shutdown`), and whatever is left is cancelled after it.
+        await withDiscardingTaskGroup { group in
+            for l in layers.values { group.addTask { try? await SupervisorLoops(l).run() } }
+            let notifyLoop = systemd.map { link in Task { await link.run(kernel: self) } }
+            await start()
+            systemd?.setPhase(.running)
+            try? await gracefulShutdown()
+            systemd?.setPhase(.stopping)
+            systemd?.send(kernel: self)
+            await shutdown()
+            notifyLoop?.cancel()
+            group.cancelAll()
+        }
     }
 
     public func shutdown() async {

@@ -206,3 +206,10 @@ extension LayerSupervisor {
             + (record["reason"]?.stringValue ?? "unknown reason"), details: record)
     }
 }
+
+extension LayerSupervisor {
+    /// The settings the next processes of this layer get (`JALM_LAYER_CONFIG`); a swap then starts them.
+    public func reconfigure(layerConfig: JSONValue?) {
+        reloadedConfig.withLock { $0 = .some(layerConfig) }
+    }
+}

@@ -8,6 +8,11 @@ import JALMWire
 /// first, then the `secrets_dir` folder (`<data>/secrets` by default), one file per secret, named as the
 /// secret, its value the file's content without one trailing newline. Values are read when needed, so a
 /// rotated secret is used from the next step on without a restart.
+///
+/// In JALMSupervisor because the supervisor reads it at every spawn (`{secret: NAME}` in layer settings,
+/// carried by `SupervisorSettings`); the engine, which reads it at every dispatch (`{{ secrets.NAME }}`),
+/// sits above the supervisor and imports it from here, so neither needs the other's module in reverse.
+/// Not in JALMCore, which does no I/O.
 public struct SecretStore: Sendable {
     public let directories: [String]
     /// The largest secret accepted, bytes: a secret is a token or a connection string, not a file.

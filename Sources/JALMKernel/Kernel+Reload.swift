@@ -3,6 +3,7 @@ import Logging
 import JALMCapsule
 import JALMCore
 import JALMDocument
+import JALMSupervisor
 import JALMWire
 
 /// What the last reload applied: the config, and each layer's files as they were read.
@@ -130,12 +131,5 @@ extension Kernel {
             "sandbox": c.sandbox.rawValue, "service_user": c.serviceUser ?? "", "cgroup_root": c.cgroupRoot,
             "secrets_dir": c.secretsDirectory ?? "",
         ]
-    }
-}
-
-extension LayerSupervisor {
-    /// The settings the next processes of this layer get (`JALM_LAYER_CONFIG`); a swap then starts them.
-    public func reconfigure(layerConfig: JSONValue?) {
-        reloadedConfig.withLock { $0 = .some(layerConfig) }
     }
 }

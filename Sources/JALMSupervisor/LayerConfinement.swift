@@ -13,7 +13,8 @@ public final class LayerConfinement: Sendable {
     public let mode: SandboxMode
     public let policy: EffectivePolicy
     public let limits: ResourceLimits
-    let cgroups: CgroupManager?
+    /// Where its cgroup leaves are made; nil when it runs without cgroup limits (`sandbox: degraded`).
+    public let cgroups: CgroupManager?
     let launcherPath: String
     let user: ServiceUser?
     /// Distinguishes this daemon's cgroup leaves from another's on the same host (a hash of its data folder).
@@ -106,7 +107,7 @@ public final class LayerConfinement: Sendable {
     }
 
     /// Removes the cgroup leaves (at shutdown, after the processes are gone).
-    func removeLeaves() {
+    public func removeLeaves() {
         for leaf in leaves.withLock({ Array($0.values) }) { _ = leaf.remove() }
     }
 }

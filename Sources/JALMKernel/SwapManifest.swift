@@ -1,8 +1,7 @@
 import Foundation
-import JALMCapsule
 import JALMCore
 import JALMDocument
-import JALMRuntime
+import JALMSupervisor
 import JALMWire
 
 /// What a swap request names: another binary for the layer's manifest, or a whole other manifest.

@@ -205,40 +205,6 @@ extension LayerSupervisor {
         }
         wakeAll()
     }
-
-    /// How often call deadlines are checked: a timeout fires within this much of its due time.
-    static let deadlineResolution: Duration = .milliseconds(10)
-
-    /// Checks every process's call deadlines; kills a process that kept a call past its cancel grace.
-    func deadlineLoop() async {
-        while true {
-            try? await Task.sleep(for: Self.deadlineResolution)
-            let processes = state.withLock { s -> [LayerProcess]? in
-                s.stopping ? nil : s.slots.compactMap(\.process)
-            }
-            guard let processes else { return }
-            let now = ContinuousClock.now
-            for p in processes where p.channel.sweep(now: now, grace: settings.cancelGrace) {
-                logger.warning("killing a process that ignored cancel", metadata: ["layer.pid": "\(p.pid)"])
-                p.channel.close(reason: "ignored cancel for \(settings.cancelGrace)")
-                p.kill()
-            }
-        }
-    }
-
-    func pingLoop() async {
-        while true {
-            try? await Task.sleep(for: settings.pingInterval)
-            let processes = state.withLock { s -> [LayerProcess]? in
-                s.stopping ? nil : s.slots.compactMap { $0.machine.isReady ? $0.process : nil }
-            }
-            guard let processes else { return }
-            for p in processes where !p.ping(timeout: settings.pingTimeout) {
-                p.channel.close(reason: "stopped answering pings for \(settings.pingTimeout)")
-                p.kill()
-            }
-        }
-    }
 }
 
 /// Lets the channel's event handler reach the process that owns the channel (created after it).

@@ -5,6 +5,7 @@ import Foundation
 import Logging
 import JALMCore
 import JALMSandbox
+import JALMSupervisor
 import JALMWire
 
 /// Builds each layer's confinement from the config, `sandbox/<layer>.yml` and the manifest's limits,

@@ -1,6 +1,7 @@
 import JALMCapsule
 import JALMCore
 import JALMStore
+import JALMSupervisor
 import JALMWire
 
 /// Everything `jalmd` can be told, from `jalmd.yml`, the environment and flags (flags win).

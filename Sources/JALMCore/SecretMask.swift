@@ -1,22 +1,24 @@
 import JALMWire
-import JALMCore
 
 /// Keeps secret values out of what is journaled and shown: every occurrence of a secret's value inside a
 /// string of an output or an error becomes `***`. Values shorter than `minimumLength` bytes are not
 /// masked (masking "a" would mangle every output); docs/capsules.md says so.
-struct SecretMask: Sendable {
-    static let minimumLength = 4
-    static let replacement = "***"
+///
+/// Here, not beside `SecretStore` in JALMSupervisor: masking is pure (values in, values out), and it is the
+/// engine's concern, not the supervisor's; whatever runs executions reaches it without the supervisor.
+public struct SecretMask: Sendable {
+    public static let minimumLength = 4
+    public static let replacement = "***"
     private let values: [String]
 
-    init(_ secrets: [String: String]) {
+    public init(_ secrets: [String: String]) {
         // Longest first, so that a secret containing another is masked whole.
         values = secrets.values.filter { $0.utf8.count >= Self.minimumLength }.sorted { $0.utf8.count > $1.utf8.count }
     }
 
-    var isEmpty: Bool { values.isEmpty }
+    public var isEmpty: Bool { values.isEmpty }
 
-    func apply(_ value: JSONValue) -> JSONValue {
+    public func apply(_ value: JSONValue) -> JSONValue {
         if values.isEmpty { return value }
         switch value {
         case .string(let s): return .string(apply(s))
@@ -29,7 +31,7 @@ struct SecretMask: Sendable {
         }
     }
 
-    func apply(_ text: String) -> String {
+    public func apply(_ text: String) -> String {
         var text = text
         for secret in values where text.contains(secret) {
             text = text.replacing(secret, with: Self.replacement)
@@ -39,7 +41,7 @@ struct SecretMask: Sendable {
 }
 
 extension SecretMask {
-    func apply(_ error: RunnerError) -> RunnerError {
+    public func apply(_ error: RunnerError) -> RunnerError {
         if isEmpty { return error }
         var error = error
         error.message = apply(error.message)
@@ -47,7 +49,7 @@ extension SecretMask {
         return error
     }
 
-    func apply(_ failure: CallFailure) -> CallFailure {
+    public func apply(_ failure: CallFailure) -> CallFailure {
         if isEmpty { return failure }
         var failure = failure
         failure.message = apply(failure.message)

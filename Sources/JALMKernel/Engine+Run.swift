@@ -3,6 +3,7 @@ import JALMCapsule
 import JALMCore
 import JALMPlatform
 import JALMStore
+import JALMSupervisor
 import JALMWire
 
 extension Engine {
