@@ -26,14 +26,14 @@ extension LayerSupervisor {
         }
         var env = manifest.environment
         for key in ["PATH", "HOME", "LANG", "TZ"] { if let v = getenv(key) { env[key] = env[key] ?? String(cString: v) } }
-        env["JALM_FD"] = "3"
-        env["JALM_LAYER"] = name
-        env["JALM_DATA"] = settings.dataDirectory
-        env["JALM_MAX_FRAME"] = String(settings.maxFrameSize)
-        env["JALM_MAX_INFLIGHT"] = String(manifest.maxInflight)
+        env[SpawnEnvironment.fd] = String(SpawnEnvironment.channelFD)
+        env[SpawnEnvironment.layer] = name
+        env[SpawnEnvironment.data] = settings.dataDirectory
+        env[SpawnEnvironment.maxFrame] = String(settings.maxFrameSize)
+        env[SpawnEnvironment.maxInflight] = String(manifest.maxInflight)
         if let config = reloadedConfig.withLock({ $0 }) ?? settings.layerConfig[name] {
             do {
-                env["JALM_LAYER_CONFIG"] = JSONWriter.string(try settings.secrets.resolvingReferences(in: config))
+                env[SpawnEnvironment.layerConfig] = JSONWriter.string(try settings.secrets.resolvingReferences(in: config))
             } catch {
                 close(fds[0])
                 close(fds[1])
