@@ -123,7 +123,11 @@ let package = Package(
         .systemLibrary(name: "CLibCrypto", providers: [.apt(["libssl-dev"])]),
         .executableTarget(name: "jalm-layer-notify-mq", dependencies: ["JALMLayerKit", "JALMNet", "JALMPlatform", "CLibCrypto"], path: "Sources/Layers/NotifyMQ", swiftSettings: settings),
         // Fixture plugins for the end-to-end tests: echo, slow, crash-on-start, oversize-frame, no-hello, ...
-        .executableTarget(name: "jalm-fixture-layer", dependencies: ["JALMLayerKit", "JALMWire", "CPosix"], path: "Tests/FixtureLayers", swiftSettings: settings),
+        .executableTarget(
+            name: "jalm-fixture-layer", dependencies: ["JALMLayerKit", "JALMWire", "CPosix", "CHostileProbes"],
+            path: "Tests/FixtureLayers", swiftSettings: settings),
+        // The syscalls a confined layer must not make, tried by the hostile fixture; never in a shipped binary.
+        .target(name: "CHostileProbes", path: "Tests/CHostileProbes"),
         // Benchmarks that print their figures (bench/README.md).
         .executableTarget(
             name: "jalm-bench",
