@@ -88,7 +88,7 @@ let package = Package(
         .executableTarget(
             name: "jalm",
             dependencies: [
-                "JALMWire", "JALMClient", "CPosix",
+                "JALMWire", "JALMClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: settings),
@@ -100,7 +100,7 @@ let package = Package(
         // no_new_privs, user, seccomp, execve. Small, in C, auditable.
         .executableTarget(name: "jalm-launch", path: "Sources/jalm-launch", linkerSettings: [.linkedLibrary("seccomp")]),
         // What a plugin links: handshake, read loop, op dispatch, cancel, drain.
-        .target(name: "JALMLayerKit", dependencies: ["JALMWire", "JALMCore", "JALMPlatform", "CPosix"], swiftSettings: settings),
+        .target(name: "JALMLayerKit", dependencies: ["JALMWire", "JALMPlatform"], swiftSettings: settings),
         // The network: libcurl (one multi handle per process) behind an SSRF guard, for io-http and notify-mq.
         .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(name: "JALMNet", dependencies: ["CCurl", "JALMWire", "JALMPlatform"], swiftSettings: settings),
@@ -131,7 +131,7 @@ let package = Package(
         // Benchmarks that print their figures (bench/README.md).
         .executableTarget(
             name: "jalm-bench",
-            dependencies: ["JALMKernel", "JALMSupervisor", "JALMWire", "JALMClient", "CPosix", "JALMExpr", "RenderHTMLKit", "JALMNet"],
+            dependencies: ["JALMKernel", "JALMSupervisor", "JALMWire", "JALMClient", "JALMExpr", "RenderHTMLKit", "JALMNet"],
             path: "bench/Sources/jalm-bench",
             swiftSettings: settings),
 
@@ -152,6 +152,6 @@ let package = Package(
         .target(name: "PostgresTestServer", path: "Tests/PostgresTestServer", swiftSettings: settings),
         .testTarget(name: "IODBTests", dependencies: ["jalm-layer-io-db", "JALMLayerKit", "PostgresTestServer"], swiftSettings: settings),
         .testTarget(name: "RenderHTMLTests", dependencies: ["RenderHTMLKit", "JALMLayerKit"], swiftSettings: settings),
-        .testTarget(name: "EndToEndTests", dependencies: ["JALMWire", "JALMCapsule", "JALMClient", "JALMStore", "CPosix", "PostgresTestServer"], swiftSettings: settings),
+        .testTarget(name: "EndToEndTests", dependencies: ["JALMWire", "JALMCapsule", "JALMClient", "JALMStore", "PostgresTestServer"], swiftSettings: settings),
     ]
 )
