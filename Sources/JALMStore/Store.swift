@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import JALMCore
+import JALMPlatform
 import Synchronization
 
 /// The journal: executions, step runs and layer events in one SQLite file in WAL mode.
@@ -31,7 +32,7 @@ public final class Store: Sendable {
     /// The path of the database file.
     public let path: String
     private let committer: GroupCommitter
-    private let writerThread: Mutex<pthread_t?>
+    private let writerThread: Mutex<OSThread?>
     private let readers: [ReaderSlot]
     private let nextReader = Atomic<Int>(0)
 
@@ -46,7 +47,12 @@ public final class Store: Sendable {
         self.readers = slots
         let committer = GroupCommitter(connection: writer)
         self.committer = committer
-        self.writerThread = Mutex(try WriterThread.start { committer.run() })
+        // A joinable OS thread: the writer blocks in fsync and must stay off the cooperative pool.
+        do {
+            self.writerThread = Mutex(try OSThread.startJoinable { committer.run() })
+        } catch {
+            throw RunnerError(.internal, "cannot start the store writer thread: \(error)")
+        }
     }
 
     deinit { close() }
@@ -77,8 +83,8 @@ public final class Store: Sendable {
     /// fail and later reads throw.
     public func close() {
         guard committer.queue.close() else { return }
-        if let tid = writerThread.withLock({ tid in defer { tid = nil }; return tid }) {
-            WriterThread.join(tid)
+        if let thread = writerThread.withLock({ t in defer { t = nil }; return t }) {
+            thread.join()
         }
         for reader in readers { reader.connection.withLock { $0.close() } }
     }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CPosix
+import CHostileProbes
 import JALMLayerKit
 import JALMWire
 
