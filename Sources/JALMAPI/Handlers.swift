@@ -1,11 +1,13 @@
+import HTTPTypes
 import Hummingbird
 import JALMCore
-import JALMRuntime
+import JALMEngine
+import JALMKernel
 import JALMWire
 
 /// The route handlers: each turns a request into a call on the kernel and a JSON or problem response.
 struct Handlers: Sendable {
-    let kernel: Kernel
+    let commands: KernelCommands
 
     /// The longest `?wait=` a client may ask for.
     static let maxWaitSeconds = 3600.0
@@ -15,21 +17,19 @@ struct Handlers: Sendable {
     }
 
     func root() -> Response {
-        JSONResponse.make([
-            "name": "jalmd", "version": .string(jalmVersion),
-            "uptime_s": .double(Self.seconds(ContinuousClock.now - kernel.startedAt)),
+        let about = commands.about
+        return JSONResponse.make([
+            "name": .string(about.name), "version": .string(about.version),
+            "uptime_s": .double(Self.seconds(about.uptime)),
         ])
     }
 
     func health() -> Response {
-        let h = kernel.health
-        var layers: [String: JSONValue] = [:]
-        for (name, l) in kernel.layers { layers[name] = l.snapshot()["state"] ?? .null }
-        let warnings = kernel.sandboxWarnings
-        let status: JSONValue = !h.ok ? "unavailable" : warnings.isEmpty ? "ok" : "degraded"
+        let h = commands.health()
+        let status: JSONValue = !h.ok ? "unavailable" : h.warnings.isEmpty ? "ok" : "degraded"
         return JSONResponse.make(
-            ["status": status, "layers": .object(layers), "reasons": .array(h.reasons.map { .string($0) }),
-             "warnings": .array(warnings.map { .string($0) })],
+            ["status": status, "layers": .object(h.layerStates), "reasons": .array(h.reasons.map { .string($0) }),
+             "warnings": .array(h.warnings.map { .string($0) })],
             status: h.ok ? .ok : .serviceUnavailable)
     }
 
@@ -46,23 +46,52 @@ struct Handlers: Sendable {
             wait = nil
         }
         let body: ByteBuffer
+        let maxBodyBytes = commands.settings.maxBodyBytes
         do {
-            body = try await request.collectBody(upTo: kernel.config.maxBodyBytes)
+            body = try await request.collectBody(upTo: maxBodyBytes)
         } catch {
             return Problem.response(RunnerError(
-                .resourceExhausted, "request body exceeds max_body_bytes (\(kernel.config.maxBodyBytes) bytes)"))
+                .resourceExhausted, "request body exceeds max_body_bytes (\(maxBodyBytes) bytes)"))
         }
         do {
-            let id = try await kernel.engine.submit(body: Array(buffer: body),
-                                                    contentType: request.headers[.contentType])
-            guard let wait else { return JSONResponse.make(["execution_id": .string(id), "state": "pending"], status: .accepted) }
-            let done = await kernel.engine.wait(id: id, timeout: .milliseconds(Int64(wait * 1000)))
-            var view = try kernel.engine.view(id: id)
-            if case .object(var o) = view { o["execution_id"] = .string(id); view = .object(o) }
-            return JSONResponse.make(view, status: done ? .ok : .accepted)
+            let key = request.headers[Self.idempotencyKey]
+            // Without ?wait the answer comes at once, so the execution must be on disk before it; with ?wait
+            // the answer comes at its end, which is journaled durably, or after a flush when time runs out.
+            let submission = try await commands.submit(body: Array(buffer: body), contentType: request.headers[.contentType],
+                                                       idempotencyKey: key, acknowledge: wait == nil)
+            var response = try await answer(submission, wait: wait)
+            if submission.replayed { response.headers[Self.idempotentReplayed] = "true" }
+            return response
         } catch {
             return Problem.response(error)
         }
+    }
+
+    static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
+    static let idempotentReplayed = HTTPField.Name("Idempotent-Replayed")!
+
+    /// A new execution: 202 with its id, or (with ?wait) its view, 200 if it ended in time. A replay of an
+    /// earlier submission: 200 with the execution as it is now (its view, with ?wait, once it ended or the
+    /// wait ran out).
+    private func answer(_ submission: Submission, wait: Double?) async throws(RunnerError) -> Response {
+        let id = submission.id
+        guard let wait else {
+            guard submission.replayed else {
+                return JSONResponse.make(["execution_id": .string(id), "state": "pending"], status: .accepted)
+            }
+            let state = try commands.view(id: id)["state"] ?? .null
+            return JSONResponse.make(["execution_id": .string(id), "state": state])
+        }
+        var view: JSONValue
+        if let ended = await commands.waitForEnd(id: id, timeout: .milliseconds(Int64(wait * 1000))) {
+            view = ended
+        } else {
+            try await commands.flush()
+            view = try commands.view(id: id)
+        }
+        let ended = view["state"]?.stringValue.flatMap(ExecutionState.init(rawValue:))?.isFinal ?? false
+        if case .object(var o) = view { o["execution_id"] = .string(id); view = .object(o) }
+        return JSONResponse.make(view, status: ended || submission.replayed ? .ok : .accepted)
     }
 
     func list(_ request: Request) -> Response {
@@ -71,7 +100,7 @@ struct Handlers: Sendable {
             return Problem.response(RunnerError(.invalidInput, "limit must be an integer", pointer: "/limit"))
         }
         do {
-            return JSONResponse.make(try kernel.engine.list(
+            return JSONResponse.make(try commands.list(
                 state: q["state"].map(String.init), limit: limit, cursor: q["cursor"].map(String.init)))
         } catch {
             return Problem.response(error)
@@ -79,43 +108,27 @@ struct Handlers: Sendable {
     }
 
     func view(_ id: String) -> Response {
-        do { return JSONResponse.make(try kernel.engine.view(id: id)) } catch { return Problem.response(error) }
+        do { return JSONResponse.make(try commands.view(id: id)) } catch { return Problem.response(error) }
     }
 
     func cancel(_ id: String) async -> Response {
         do {
-            try kernel.engine.cancel(id: id)
-            _ = await kernel.engine.wait(id: id, timeout: .seconds(10))
-            return JSONResponse.make(try kernel.engine.view(id: id))
+            return JSONResponse.make(try await commands.cancel(id: id))
         } catch {
             return Problem.response(error)
         }
     }
 
     func layers() -> Response {
-        JSONResponse.make(["layers": .array(kernel.layers.keys.sorted().map { kernel.layers[$0]!.snapshot() })])
+        JSONResponse.make(["layers": .array(commands.layers())])
     }
 
     func layer(_ name: String) -> Response {
-        guard let l = kernel.layers[name] else { return Problem.response(unknownLayer(name)) }
-        var view = l.snapshot()
-        if case .object(var o) = view {
-            let events = (try? kernel.store.layerEvents(layer: name, limit: 20)) ?? []
-            o["events"] = .array(events.map {
-                ["at": .int($0.at), "event": .string($0.event), "detail": $0.detail ?? .null]
-            })
-            view = .object(o)
-        }
-        return JSONResponse.make(view)
+        do { return JSONResponse.make(try commands.layer(name)) } catch { return Problem.response(error) }
     }
 
     func sandbox(_ name: String) -> Response {
-        guard let l = kernel.layers[name] else { return Problem.response(unknownLayer(name)) }
-        guard let c = l.confinement else {
-            return JSONResponse.make(["layer": .string(name), "mode": "off",
-                                      "detail": "sandbox: off — plugins run unconfined"])
-        }
-        return JSONResponse.make(c.json(executable: l.executablePath, arguments: l.manifest.arguments))
+        do { return JSONResponse.make(try commands.sandbox(name)) } catch { return Problem.response(error) }
     }
 
     /// The longest drain a swap may be given.
@@ -124,22 +137,22 @@ struct Handlers: Sendable {
     /// `POST /layers/{name}/swap` with `{"binary": PATH}` or `{"manifest": PATH}` and an optional
     /// `"timeout"` (seconds the old generation has to drain, default 30).
     func swap(_ name: String, _ request: Request, by who: String) async -> Response {
-        guard let l = kernel.layers[name] else { return Problem.response(unknownLayer(name)) }
         do {
+            // An unknown layer is refused before the body is read.
+            try commands.checkLayer(name)
             let doc = try await Self.smallJSONBody(request)
             let timeout = try Self.swapTimeout(doc)
-            let manifest = try SwapManifest.resolve(doc, current: l.manifest)
-            return JSONResponse.make(try await l.swap(to: manifest, timeout: timeout, by: who))
+            return JSONResponse.make(try await commands.swap(name, request: doc, timeout: timeout, by: who))
         } catch {
             return Problem.response(error)
         }
     }
 
     func rollback(_ name: String, _ request: Request, by who: String) async -> Response {
-        guard let l = kernel.layers[name] else { return Problem.response(unknownLayer(name)) }
         do {
+            try commands.checkLayer(name)
             let doc = try await Self.smallJSONBody(request)
-            return JSONResponse.make(try await l.rollback(timeout: try Self.swapTimeout(doc), by: who))
+            return JSONResponse.make(try await commands.rollback(name, timeout: try Self.swapTimeout(doc), by: who))
         } catch {
             return Problem.response(error)
         }
@@ -171,12 +184,6 @@ struct Handlers: Sendable {
     }
 
     func restart(_ name: String) -> Response {
-        guard let l = kernel.layers[name] else { return Problem.response(unknownLayer(name)) }
-        l.restart()
-        return JSONResponse.make(l.snapshot())
-    }
-
-    private func unknownLayer(_ name: String) -> RunnerError {
-        RunnerError(.notFound, "no layer \"\(name)\"; layers are: \(kernel.layers.keys.sorted().joined(separator: ", "))")
+        do { return JSONResponse.make(try commands.restart(name)) } catch { return Problem.response(error) }
     }
 }

@@ -1,14 +1,14 @@
 import Hummingbird
 import JALMCore
-import JALMRuntime
+import JALMKernel
 import JALMWire
 
 /// The API, the same on the Unix socket and on TCP.
 public enum Routes {
-    public static func router(kernel: Kernel, token: String?) -> Router<PeerRequestContext> {
+    public static func router(commands: KernelCommands, token: String?) -> Router<PeerRequestContext> {
         let router = Router(context: PeerRequestContext.self)
         if let token { router.add(middleware: BearerTokenMiddleware(token: token)) }
-        let handlers = Handlers(kernel: kernel)
+        let handlers = Handlers(commands: commands)
         router.get("/") { _, _ in handlers.root() }
         router.get("/health") { _, _ in handlers.health() }
         router.post("/exec") { request, _ in await handlers.submit(request) }
@@ -25,7 +25,7 @@ public enum Routes {
             await handlers.rollback(context.parameters.get("name") ?? "", request, by: await context.peer())
         }
         router.post("/layers/:name/restart") { _, context in handlers.restart(context.parameters.get("name") ?? "") }
-        router.get("/catalog") { _, _ in JSONResponse.make(kernel.catalog.json) }
+        router.get("/catalog") { _, _ in JSONResponse.make(commands.catalogJSON) }
         return router
     }
 }

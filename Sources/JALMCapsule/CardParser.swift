@@ -1,4 +1,5 @@
 import JALMCore
+import JALMDocument
 import JALMWire
 
 /// One `step_cards/<layer>.<op>.yml` file into a `StepCard`.

@@ -1,5 +1,6 @@
 import JALMCapsule
 import JALMCore
+import JALMDocument
 import JALMStore
 import JALMWire
 
@@ -31,7 +32,7 @@ extension Runner {
                               plan: machine.plan, document: stored.document, owner: stored.owner, machine: machine,
                               created: true)
         x.state.withLock { $0.summary = stored.summary }
-        _ = try? register(x, key: stored.idempotencyKey)
+        _ = register(x, key: stored.idempotencyKey)
         deliver(.recovered(at: now()), to: x)
     }
 

@@ -1,5 +1,6 @@
 import JALMCapsule
 import JALMCore
+import JALMDocument
 import JALMStore
 import JALMWire
 
@@ -37,7 +38,7 @@ extension Runner {
         let x = LiveExecution(header: .init(id: id, intent: capsule.intent, idempotencyKey: key), plan: plan,
                               document: body, owner: journal.owner, machine: ExecutionMachine(id: id, plan: plan),
                               created: false)
-        if let key, let other = try register(x, key: key) { return try replay(other, key: key, body: body) }
+        if let other = register(x, key: key), let key { return try replay(other, key: key, body: body) }
         guard acknowledge || key != nil else {
             deliver(.start(acknowledge: false, at: at), to: x)
             return Submission(id: id, replayed: false)
@@ -57,7 +58,7 @@ extension Runner {
     }
 
     /// Puts `x` among the live executions, unless a live one holds `key` (then returns it).
-    func register(_ x: LiveExecution, key: String?) throws(RunnerError) -> LiveExecution? {
+    func register(_ x: LiveExecution, key: String?) -> LiveExecution? {
         table.withLock { t -> LiveExecution? in
             if let key, let other = t.keys[key] { return other }
             t.live[x.id] = x

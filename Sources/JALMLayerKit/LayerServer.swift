@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Synchronization
+import JALMPlatform
 import JALMWire
 
 /// One plugin process's side of the protocol: a reader loop on the kernel socket, calls run as tasks,
@@ -32,7 +33,7 @@ final class LayerServer: Sendable {
                           pid: getpid(), maxInflight: setup.maxInflight)
         writer.send(.hello(hello))
         // The read loop blocks in read(2), so it gets a thread of its own rather than a pool thread.
-        let started = DetachedThread.start { self.readLoop() }
+        let started = OSThread.startDetached { self.readLoop() }
         precondition(started, "cannot start the frame reader thread")
         while true { try? await Task.sleep(for: .seconds(3600)) }
     }

@@ -18,11 +18,11 @@ public struct LayerSetup: Sendable {
 
     public static func fromEnvironment() -> LayerSetup {
         LayerSetup(
-            fd: env("JALM_FD").flatMap { Int32($0) } ?? 3,
-            dataDir: env("JALM_DATA") ?? ".jalm",
-            maxFrameSize: env("JALM_MAX_FRAME").flatMap { Int($0) } ?? 16 * 1024 * 1024,
-            maxInflight: env("JALM_MAX_INFLIGHT").flatMap { Int($0) } ?? 64,
-            config: env("JALM_LAYER_CONFIG").flatMap { try? JSONParser.parse($0) } ?? .object([:]))
+            fd: env(SpawnEnvironment.fd).flatMap { Int32($0) } ?? SpawnEnvironment.channelFD,
+            dataDir: env(SpawnEnvironment.data) ?? ".jalm",
+            maxFrameSize: env(SpawnEnvironment.maxFrame).flatMap { Int($0) } ?? 16 * 1024 * 1024,
+            maxInflight: env(SpawnEnvironment.maxInflight).flatMap { Int($0) } ?? 64,
+            config: env(SpawnEnvironment.layerConfig).flatMap { try? JSONParser.parse($0) } ?? .object([:]))
     }
 
     public static func env(_ name: String) -> String? {

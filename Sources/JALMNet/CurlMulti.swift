@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CCurl
+import JALMPlatform
 import JALMWire
 import Synchronization
 
@@ -27,14 +28,9 @@ final class CurlMulti: @unchecked Sendable {
         multi = curl_multi_init()!
         // Connections are reused per host; a bound keeps descriptors under the layer's nofile limit.
         _ = jalm_curlm_set_long(multi, CURLMOPT_MAXCONNECTS, 64)
-        let box = Unmanaged.passRetained(self).toOpaque()
-        var tid = pthread_t()
-        let rc = pthread_create(&tid, nil, { arg in
-            Unmanaged<CurlMulti>.fromOpaque(arg!).takeUnretainedValue().run()
-            return nil
-        }, box)
-        precondition(rc == 0, "pthread_create failed: \(rc)")
-        pthread_detach(tid)
+        // The thread keeps the shared instance for the life of the process.
+        let started = OSThread.startDetached { [self] in self.run() }
+        precondition(started, "cannot start the curl multi thread")
     }
 
     /// Runs one hop; resumes when curl finishes it, fails it, or the task is cancelled.

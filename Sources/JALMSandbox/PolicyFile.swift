@@ -1,5 +1,5 @@
-import JALMCapsule
 import JALMCore
+import JALMDocument
 import JALMWire
 
 /// Reading and checking policy files: every error is `invalid_input` naming the file (message and

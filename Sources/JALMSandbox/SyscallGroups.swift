@@ -1,4 +1,3 @@
-import JALMCapsule
 import JALMCore
 import JALMWire
 

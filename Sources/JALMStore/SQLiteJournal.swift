@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import JALMCore
+import JALMPlatform
 import JALMWire
 import Synchronization
 
@@ -28,7 +29,7 @@ public final class SQLiteJournal: Journal, LayerHistory, Sendable {
     public let path: String
     public let owner: FencingToken
     private let committer: JournalCommitter
-    private let writerThread: Mutex<pthread_t?>
+    private let writerThread: Mutex<OSThread?>
     let readers: [ReaderSlot]
     private let nextReader = Atomic<Int>(0)
 
@@ -48,7 +49,12 @@ public final class SQLiteJournal: Journal, LayerHistory, Sendable {
         self.readers = slots
         let committer = JournalCommitter(writer: JournalWriter(db: db, epoch: epoch))
         self.committer = committer
-        self.writerThread = Mutex(try WriterThread.start { committer.run() })
+        // A joinable OS thread: the writer blocks in fsync and must stay off the cooperative pool.
+        do {
+            self.writerThread = Mutex(try OSThread.startJoinable { committer.run() })
+        } catch {
+            throw RunnerError(.internal, "cannot start the journal's writer thread: \(error)")
+        }
     }
 
     deinit { close() }
@@ -73,7 +79,7 @@ public final class SQLiteJournal: Journal, LayerHistory, Sendable {
     /// fail and later reads throw.
     public func close() {
         guard committer.queue.close() else { return }
-        if let tid = writerThread.withLock({ tid in defer { tid = nil }; return tid }) { WriterThread.join(tid) }
+        if let thread = writerThread.withLock({ t in defer { t = nil }; return t }) { thread.join() }
         for reader in readers { reader.connection.withLock { $0.close() } }
     }
 

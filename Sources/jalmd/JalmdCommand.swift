@@ -3,9 +3,8 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import JALMAPI
-import JALMCapsule
 import JALMCore
-import JALMRuntime
+import JALMKernel
 import JALMWire
 
 @main
@@ -86,7 +85,7 @@ struct JalmdCommand: AsyncParsableCommand {
             try Setup.lockDataDirectory(kernelConfig.dataDirectory)
             let systemd = notifier.map { SystemdLink(notifier: $0, logger: logger) }
             let kernel = try Kernel(config: kernelConfig, logger: logger, systemd: systemd)
-            let servers = try APIServers.make(kernel: kernel, logger: logger, activatedSocket: activated)
+            let servers = try APIServers.make(commands: KernelCommands(kernel), logger: logger, activatedSocket: activated)
             let flags = self
             let reloads = ReloadSignal.install(kernel: kernel, logger: logger) {
                 try Setup.resolve(flags: flags, env: env)

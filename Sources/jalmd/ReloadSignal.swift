@@ -3,7 +3,7 @@ import Glibc
 #endif
 import Dispatch
 import Logging
-import JALMRuntime
+import JALMKernel
 
 /// SIGHUP (`systemctl reload jalmd`, `ExecReload=kill -HUP $MAINPID`) re-reads the configuration and hands
 /// it to the kernel, which applies what it can live and logs the rest (docs/operations.md, "Reload").

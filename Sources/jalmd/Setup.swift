@@ -2,9 +2,9 @@
 import Glibc
 #endif
 import Foundation
-import JALMCapsule
 import JALMCore
-import JALMRuntime
+import JALMDocument
+import JALMKernel
 
 /// Where things are: the config file, the environment and flags folded into one `KernelConfig`.
 enum Setup {

@@ -95,15 +95,14 @@ import Testing
         #expect(daemon.terminate() == 0)
 
         // The journal: every step of every execution ran exactly once and ended ok.
-        let store = try Store(path: daemon.dataDir + "/journal.sqlite")
-        defer { store.close() }
+        let journal = try JournalFile(daemon.dataDir)
         var before: [Double] = []
         var during: [Double] = []
         for id in ids {
-            let runs = try store.stepRuns(executionID: id)
+            let runs = try journal.runs(id)
             #expect(runs.count == 2 && runs.allSatisfy { $0.state == "ok" && $0.attempt == 1 }, "\(id): \(runs.map(\.state))")
-            guard let quick = runs.first(where: { $0.stepID == "quick" }), let a = quick.dispatchedAt,
-                  let b = quick.finishedAt, let intent = try store.execution(id: id)?.intent else { continue }
+            guard let quick = runs.first(where: { $0.step == "quick" }), let a = quick.dispatchedAt,
+                  let b = quick.finishedAt, let intent = try journal.intent(id) else { continue }
             if intent == "load-0" { before.append(Double(b - a)) } else { during.append(Double(b - a)) }
         }
         func p(_ xs: [Double], _ q: Double) -> Double {

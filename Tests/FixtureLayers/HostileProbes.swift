@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CHostileProbes
 import CPosix
 import JALMLayerKit
 import JALMWire

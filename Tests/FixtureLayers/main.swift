@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CPosix
+import CHostileProbes
 import JALMLayerKit
 import JALMWire
 
@@ -113,7 +113,8 @@ struct SlowWriteHandler: LayerHandler {
     func handle(op: String, input: JSONValue, context: CallContext) async throws(CallFailure) -> JSONValue {
         let ms = input["ms"]?.intValue ?? 0
         do { try await Task.sleep(for: .milliseconds(ms)) } catch { throw CallFailure(.cancelled, "cancelled") }
-        return ["wrote": true]
+        // The key it was called with, so that a test can see a re-run after a crash carried the same one.
+        return ["wrote": true, "idempotency_key": context.idempotencyKey.map { .string($0) } ?? .null]
     }
 }
 

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import JALMPlatform
 import JALMWire
 import Synchronization
 import Testing
@@ -161,8 +162,9 @@ import Testing
         let before = f.fingerprint(f.outside + "/secret.txt")
         let flag = Flag()
         let root = f.root
-        // Swap atomically (rename over) between an inside and an outside target.
-        let flipper = Thread {
+        // Swap atomically (rename over) between an inside and an outside target, on a plain OS thread so
+        // that the flipper runs beside the async test whatever the cooperative pool does.
+        let flipper = try OSThread.startJoinable {
             var n = 0
             while !flag.stop.load(ordering: .relaxed) {
                 let tmp = root + "/flip.tmp"
@@ -201,20 +203,3 @@ import Testing
     }
 }
 
-/// A plain pthread, so that the flipper runs beside the async test whatever the cooperative pool does.
-final class Thread: @unchecked Sendable {
-    private var handle = pthread_t()
-    private let body: () -> Void
-
-    init(_ body: @escaping @Sendable () -> Void) {
-        self.body = body
-        let box = Unmanaged.passRetained(self)
-        pthread_create(&handle, nil, { raw in
-            let me = Unmanaged<Thread>.fromOpaque(raw!).takeRetainedValue()
-            me.body()
-            return nil
-        }, box.toOpaque())
-    }
-
-    func join() { pthread_join(handle, nil) }
-}

@@ -1,5 +1,6 @@
 import JALMCapsule
 import JALMCore
+import JALMDocument
 import JALMWire
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import JALMCore
+import JALMDocument
 import JALMSandbox
 import JALMWire
 import Testing
@@ -177,8 +178,6 @@ import Testing
         #expect(groups.groups["fs-write"]?.contains("fchown") == false)
     }
 }
-
-import JALMCapsule
 
 extension Document {
     static func parseFile(_ path: String) throws -> JSONValue {

@@ -1,23 +1,21 @@
 import JALMCore
-import JALMStore
+@testable import JALMStore
 import Testing
 
 @Suite struct PaginationTests {
-    /// 53 executions, several sharing a created_at, so that the id breaks ties.
-    private func fill(_ store: Store) async throws -> [String] {
-        let records = (0..<53).map { i in
-            execution("ex_\(String(i, radix: 16))", state: i % 3 == 0 ? "completed" : "running",
-                      createdAt: Int64(i / 4))
-        }
-        try await store.commit(records.map { .insertExecution($0) })
-        return records.map(\.id)
+    /// 53 executions, a third of them completed.
+    private func fill(_ journal: SQLiteJournal) async throws -> [String] {
+        let ids = (0..<53).map { "ex_\(String($0, radix: 16))" }
+        let writes = ids.enumerated().map { i, id in create(id, state: i % 3 == 0 ? "completed" : "running") }
+        #expect(await journal.commit(writes) == nil)
+        return ids
     }
 
-    private func allPages(_ store: Store, state: String?, limit: Int) throws -> [[String]] {
+    private func allPages(_ journal: SQLiteJournal, state: String?, limit: Int) throws -> [[String]] {
         var pages: [[String]] = []
         var cursor: String?
         repeat {
-            let page = try store.listExecutions(state: state, limit: limit, cursor: cursor)
+            let page = try journal.list(state: state, limit: limit, cursor: cursor)
             pages.append(page.items.map(\.id))
             cursor = page.nextCursor
         } while cursor != nil
@@ -25,43 +23,47 @@ import Testing
     }
 
     @Test func cursorsReturnEveryRowExactlyOnceNewestFirst() async throws {
-        try await withStore { store, _ in
-            let ids = try await fill(store)
-            let pages = try allPages(store, state: nil, limit: 10)
+        try await withJournal { journal, _ throws in
+            let ids = try await fill(journal)
+            let pages = try allPages(journal, state: nil, limit: 10)
             #expect(pages.map(\.count) == [10, 10, 10, 10, 10, 3])
-            let listed = pages.flatMap { $0 }
-            #expect(listed.count == ids.count)
-            #expect(Set(listed) == Set(ids))
-            let records = try listed.map { try #require(try store.execution(id: $0)) }
-            let keys = records.map { ($0.createdAt, $0.id) }
-            #expect(zip(keys, keys.dropFirst()).allSatisfy { $0 > $1 })
+            #expect(pages.flatMap { $0 } == ids.reversed())
+        }
+    }
+
+    @Test func rowsAddedMeanwhileNeitherShiftNorRepeatAPage() async throws {
+        try await withJournal { journal, _ throws in
+            let ids = try await fill(journal)
+            let first = try journal.list(state: nil, limit: 10, cursor: nil)
+            #expect(await journal.commit([create("ex_new")]) == nil)
+            let second = try journal.list(state: nil, limit: 10, cursor: first.nextCursor)
+            #expect(second.items.map(\.id) == Array(ids.reversed()[10..<20]))
         }
     }
 
     @Test func lastFullPageHasNoNextCursor() async throws {
-        try await withStore { store, _ in
-            try await store.commit((0..<20).map { .insertExecution(execution("ex_\($0)", createdAt: Int64($0))) })
-            let pages = try allPages(store, state: nil, limit: 10)
-            #expect(pages.map(\.count) == [10, 10])
+        try await withJournal { journal, _ throws in
+            #expect(await journal.commit((0..<20).map { create("ex_\($0)") }) == nil)
+            #expect(try allPages(journal, state: nil, limit: 10).map(\.count) == [10, 10])
         }
     }
 
     @Test func stateFilterPaginatesOnlyThatState() async throws {
-        try await withStore { store, _ in
-            _ = try await fill(store)
-            let listed = try allPages(store, state: "completed", limit: 4).flatMap { $0 }
+        try await withJournal { journal, _ throws in
+            _ = try await fill(journal)
+            let listed = try allPages(journal, state: "completed", limit: 4).flatMap { $0 }
             #expect(listed.count == 18)
             #expect(Set(listed).count == 18)
-            #expect(try listed.allSatisfy { try store.execution(id: $0)?.state == "completed" })
+            #expect(try listed.allSatisfy { try journal.execution(id: $0)?.summary.state == "completed" })
         }
     }
 
-    @Test func malformedCursorIsInvalidInput() async throws {
-        try await withStore { store, _ in
-            let error = #expect(throws: RunnerError.self) {
-                try store.listExecutions(state: nil, limit: 10, cursor: "garbage")
-            }
+    @Test(arguments: ["garbage", "0", "-3", "1:ex_1"])
+    func malformedCursorIsInvalidInput(cursor: String) async throws {
+        try await withJournal { journal, _ throws in
+            let error = #expect(throws: RunnerError.self) { try journal.list(state: nil, limit: 10, cursor: cursor) }
             #expect(error?.code == .invalidInput)
+            #expect(error?.pointer == "/cursor")
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
-import JALMStore
+import JALMCore
+@testable import JALMStore
 import JALMWire
 
 /// A fresh directory under /tmp for one test's database, removed with everything in it by `remove()`.
@@ -18,23 +19,38 @@ struct TempDir {
     func remove() { try? FileManager.default.removeItem(atPath: path) }
 }
 
-/// Opens a store in a fresh directory, runs `body`, closes the store and removes the directory.
-func withStore<R>(synchronous: Synchronous = .normal, _ body: (Store, TempDir) async throws -> R) async throws -> R {
+/// Opens a journal in a fresh directory, runs `body`, closes it and removes the directory.
+func withJournal<R>(synchronous: Synchronous = .normal, _ body: (SQLiteJournal, TempDir) async throws -> R)
+    async throws -> R
+{
     let dir = TempDir()
     defer { dir.remove() }
-    let store = try Store(path: dir.database, synchronous: synchronous)
-    defer { store.close() }
-    return try await body(store, dir)
+    let journal = try SQLiteJournal(path: dir.database, synchronous: synchronous)
+    defer { journal.close() }
+    return try await body(journal, dir)
 }
 
-func execution(_ id: String, state: String = "pending", createdAt: Int64 = 1_700_000_000_000) -> ExecutionRecord {
-    ExecutionRecord(id: id, intent: "intent of \(id)", state: state, capsule: #"{"intent":"x","steps":[]}"#,
-                    createdAt: createdAt, startedAt: nil, finishedAt: nil, error: nil, priority: 0)
+extension SQLiteJournal {
+    /// Writes and waits for the completion: nil, or the error that refused the writes.
+    func commit(_ writes: [JournalWrite], _ durability: Durability = .durable) async -> RunnerError? {
+        await withCheckedContinuation { c in write(writes, durability: durability) { c.resume(returning: $0) } }
+    }
 }
 
-func stepRun(_ executionID: String, index: Int = 0, attempt: Int = 1, state: String = "queued") -> StepRunRecord {
-    StepRunRecord(executionID: executionID, stepIndex: index, stepID: "s\(index)", attempt: attempt, layer: "io-file",
-                  op: "read", sideEffect: "read", state: state, input: ["path": "a.txt"], output: nil, error: nil,
-                  queuedAt: 1_700_000_000_100, dispatchedAt: nil, finishedAt: nil, layerPID: nil, pluginVersion: nil,
-                  idempotencyKey: nil)
+let capsuleDocument = Array(#"{"intent":"x","steps":[]}"#.utf8)
+
+/// The creation of execution `id` with a `submitted` event.
+func create(_ id: String, state: String = "running", createdAt: Int64 = 1_700_000_000_000, key: String? = nil,
+            document: [UInt8] = capsuleDocument, keyWindowStart: Int64 = 0) -> JournalWrite {
+    .create(NewExecution(id: id, intent: "intent of \(id)", document: document, createdAt: createdAt,
+                         idempotencyKey: key, keyWindowStart: keyWindowStart),
+            events: [EventRecord(seq: 1, at: createdAt, kind: "submitted")],
+            summary: ExecutionSummary(state: state, startedAt: createdAt))
+}
+
+/// Event `seq` of a step.
+func stepEvent(_ seq: Int, step: String = "s", kind: String = "step.ok", payload: JSONValue? = ["o": ["n": 1]])
+    -> EventRecord
+{
+    EventRecord(seq: seq, at: 1_700_000_000_000 + Int64(seq), kind: kind, address: step, attempt: 1, payload: payload)
 }

@@ -5,6 +5,7 @@ import CPosix
 import Dispatch
 import Synchronization
 import JALMLayerKit
+import JALMPlatform
 import JALMWire
 
 /// One python3 zygote process (plugins/compute-script/zygote.py) and the OS thread that owns it: the
@@ -33,7 +34,7 @@ final class Zygote: @unchecked Sendable {
 
     /// Starts the owning thread, which starts the process and serves jobs forever.
     func start() {
-        let started = DetachedThread.start { self.serve() }
+        let started = OSThread.startDetached { self.serve() }
         precondition(started, "cannot start the zygote's owning thread")
     }
 

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Synchronization
 import JALMLayerKit
+import JALMPlatform
 import JALMWire
 
 /// Runs a call's blocking socket I/O on a thread of its own, so that Swift's cooperative pool never blocks
@@ -67,6 +68,6 @@ final class BlockingIO: Sendable {
 
     private static func startThread(_ body: @escaping @Sendable () -> Void) {
         // No thread (pids limit): run here rather than lose the call; the pool thread blocks this once.
-        if !DetachedThread.start(body) { body() }
+        if !OSThread.startDetached(body) { body() }
     }
 }

@@ -1,5 +1,5 @@
 import Logging
-import JALMRuntime
+import JALMSupervisor
 import JALMWire
 
 /// Benchmark 1: `sys.echo` round trips kernel → layer → kernel through the real supervisor, channel and
@@ -15,6 +15,8 @@ enum DispatchBench {
             manifest: manifest, settings: SupervisorSettings(binDirectory: binDir, dataDirectory: dataDir),
             requiredOps: ["sys.echo"], logger: logger, recordEvent: { _, _ in })
         supervisor.start()
+        // The ping loop and deadline sweep, which the kernel would run beside the supervisor.
+        let loops = Task { try await SupervisorLoops(supervisor).run() }
         while !supervisor.isReady { try await Task.sleep(for: .milliseconds(5)) }
         let payload: JSONValue = ["data": .string(String(repeating: "x", count: 170))]  // ~200-byte frame
 
@@ -52,5 +54,6 @@ enum DispatchBench {
             print("RESULT dispatch_calls_per_s_\(inflight) \(fmt(rate, 0))")
         }
         await supervisor.drain(timeout: .seconds(2))
+        loops.cancel()
     }
 }

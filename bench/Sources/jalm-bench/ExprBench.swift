@@ -1,6 +1,6 @@
 import Logging
 import JALMExpr
-import JALMRuntime
+import JALMSupervisor
 import JALMWire
 
 /// `expr` evaluations/s of a realistic condition over a 10-item order: in process (parsed once; and
@@ -57,6 +57,8 @@ enum ExprBench {
             manifest: manifest, settings: SupervisorSettings(binDirectory: binDir, dataDirectory: dataDir),
             requiredOps: ["expr"], logger: logger, recordEvent: { _, _ in })
         supervisor.start()
+        // The ping loop and deadline sweep, which the kernel would run beside the supervisor.
+        let loops = Task { try await SupervisorLoops(supervisor).run() }
         while !supervisor.isReady { try await Task.sleep(for: .milliseconds(5)) }
         let input: JSONValue = ["expr": .string(source), "data": order]
         let (check, _) = await supervisor.call(op: "expr", input: input, timeout: .seconds(10))
@@ -70,6 +72,7 @@ enum ExprBench {
             print("RESULT expr_echo_floor_per_s_\(inflight) \(fmt(echo, 0))")
         }
         await supervisor.drain(timeout: .seconds(2))
+        loops.cancel()
     }
 
     /// Iterations per second of `body` over about `seconds`.

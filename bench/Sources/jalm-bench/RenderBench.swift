@@ -1,6 +1,6 @@
 import Foundation
 import JALMLayerKit
-import JALMRuntime
+import JALMSupervisor
 import JALMWire
 import Logging
 import RenderHTMLKit
@@ -41,6 +41,8 @@ enum RenderBench {
             manifest: manifest, settings: SupervisorSettings(binDirectory: binDir, dataDirectory: dataDir),
             requiredOps: ["render"], logger: logger, recordEvent: { _, _ in })
         supervisor.start()
+        // The ping loop and deadline sweep, which the kernel would run beside the supervisor.
+        let loops = Task { try await SupervisorLoops(supervisor).run() }
         while !supervisor.isReady { try await Task.sleep(for: .milliseconds(5)) }
         let (warm, _) = await supervisor.call(op: "render", input: input, timeout: .seconds(10))
         if case .failed(let f) = warm { fatalError("render through the runner failed: \(f)") }
@@ -75,6 +77,7 @@ enum RenderBench {
         print("render via runner, 2 in flight: \(fmt(rate2, 0)) renders/s")
         print("RESULT render_runner_per_s_2 \(fmt(rate2, 0))")
         await supervisor.drain(timeout: .seconds(2))
+        loops.cancel()
     }
 
     static func pageData() -> JSONValue {

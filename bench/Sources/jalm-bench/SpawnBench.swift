@@ -1,6 +1,7 @@
 import Foundation
 import Logging
-import JALMRuntime
+import JALMKernel
+import JALMSupervisor
 
 /// Benchmark 3: spawn-to-ready of all six layers, confined (jalm-launch: cgroup, Landlock, seccomp,
 /// namespaces, then the audit) versus unconfined, each round a fresh kernel on a fresh data folder.

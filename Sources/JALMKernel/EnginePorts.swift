@@ -1,0 +1,53 @@
+import JALMCore
+import JALMEngine
+import JALMPlatform
+import JALMSupervisor
+import JALMWire
+
+// The engine's ports, wired to the real parts: the supervisors, the timer thread, the secret store.
+
+/// The layers as the engine sees them: one supervisor each.
+struct SupervisorDispatch: LayerDispatch {
+    let layers: [String: LayerSupervisor]
+    /// The ops the catalog routes to each layer.
+    let catalogOps: [String: Set<String>]
+
+    func dispatch(_ call: LayerCall, completion: @escaping @Sendable (LayerReply) -> Void) -> CallHandle {
+        guard let supervisor = layers[call.layer] else {
+            completion(LayerReply(.failed(CallFailure(.notFound, "no layer serves \(call.layer).\(call.op)"))))
+            return CallHandle(cancel: {})
+        }
+        let sent = supervisor.dispatch(op: call.op, input: call.input, timeout: call.timeout,
+                                       idempotencyKey: call.idempotencyKey, traceID: call.traceID) { outcome, receipt in
+            let reply: LayerReply.Outcome = switch outcome {
+            case .ok(let output, _): .ok(output)
+            case .failed(let failure): .failed(failure)
+            }
+            completion(LayerReply(reply, receipt: Receipt(pid: receipt.pid.map(Int.init), version: receipt.version)))
+        }
+        return CallHandle(cancel: { sent.cancel() })
+    }
+
+    /// What the running processes announced, and for a layer with no process up (restarting, quarantined)
+    /// what the catalog routes to it, so that its steps are accepted and then fail with `layer_unavailable`
+    /// rather than being refused as unknown.
+    var announcedOps: Set<String> {
+        var ops = Set<String>()
+        for (name, supervisor) in layers {
+            let announced = supervisor.announcedOps
+            for op in announced.isEmpty ? catalogOps[name] ?? [] : announced { ops.insert("\(name).\(op)") }
+        }
+        return ops
+    }
+}
+
+/// `Timers.shared`, the one timer thread.
+struct SharedTimers: TimerPort {
+    @discardableResult
+    func schedule(after delay: Duration, _ action: @escaping @Sendable () -> Void) -> @Sendable () -> Void {
+        let token = Timers.shared.schedule(after: delay, action)
+        return { Timers.shared.cancel(token) }
+    }
+}
+
+extension SecretStore: SecretSource {}
