@@ -1,6 +1,6 @@
 import Foundation
 
-// jalm-bench dispatch|spawn|script|expr|render|e2e|engine|iofile|iodb|iohttp [--bin DIR] — prints
+// jalm-bench dispatch|spawn|script|expr|render|e2e|idle|journal|engine|iofile|iodb|iohttp [--bin DIR] — prints
 // figures (lines starting with RESULT are machine-readable). bench/run.sh builds it in release mode and runs
 // it beside the C floors (../shared/bench/pingpong.c, bench/fsync-floor.c).
 //
@@ -49,6 +49,13 @@ if mode == "render" || mode == "all" {
 if mode == "e2e" || mode == "all" || engine {
     try EndToEndBench.run(binDir: binDir, shareDir: shareDir, dataDir: dataDir + "/e2e",
                           seconds: setting("JALM_BENCH_SECONDS", 5), warmup: setting("JALM_BENCH_WARMUP_SECS", 1), clients: 64)
+}
+if mode == "idle" || mode == "all" || engine {
+    try IdleBench.run(binDir: binDir, shareDir: shareDir, dataDir: dataDir + "/idle", idle: setting("JALM_BENCH_IDLE_SECS", 3))
+}
+if mode == "journal" || mode == "all" || engine {
+    try JournalBench.run(binDir: binDir, shareDir: shareDir, dataDir: dataDir + "/journal",
+                         capsules: Int(setting("JALM_BENCH_JOURNAL_N", 2000)), clients: 8)
 }
 if mode == "iofile" || mode == "all" {
     try IOFileBench.run(binDir: binDir, shareDir: shareDir, dataDir: dataDir + "/iofile", seconds: 5, clients: 16)
