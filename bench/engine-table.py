@@ -63,7 +63,7 @@ rows = [
 def num(v):
     if v is None:
         return "—"
-    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.1f}"
+    return f"{v:,.0f}" if abs(v) >= 100 or v == int(v) else f"{v:.1f}"
 
 
 def ratio(v, floor, lower):
