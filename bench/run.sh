@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Benchmarks with their floor in the same run: builds release binaries and ../shared/bench/pingpong.c,
-# runs the C socketpair ping-pong, then jalm-bench (dispatch, end to end, io-file small files beside
-# bench/iofile-direct.c doing the same file ops in C), and prints ratios.
+# Benchmarks with their floor in the same run: builds release binaries, runs the floors (bench/floors.sh:
+# the C socketpair ping-pong of ../shared/bench/pingpong.c, and a write + fdatasync on the data folders'
+# disk), then jalm-bench (dispatch, end to end, io-file small files beside bench/iofile-direct.c doing the
+# same file ops in C), and prints ratios. `bench/run.sh engine` is bench/engine.sh: the engine figures as one
+# table. BASELINE=/path/to/checkout also runs the end-to-end figures against that checkout's release jalmd
+# and layers (built there if missing) and prints both columns.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -10,12 +13,11 @@ mkdir -p "$OUT"
 swift build -c release --product jalm-bench >/dev/null
 swift build -c release >/dev/null
 BIN=$(swift build -c release --show-bin-path)
-FLOOR_SRC=${FLOOR_SRC:-../shared/bench/pingpong.c}
-cc -O2 -o "$OUT/pingpong" "$FLOOR_SRC"
-echo "== floor: C ping-pong over a socketpair, 200-byte frames"
-"$OUT/pingpong" lat 100000 | tee "$OUT/floor-lat.txt"
-"$OUT/pingpong" pipe 200000 64 | tee "$OUT/floor-pipe.txt"
 MODE=${1:-all}
+if [ "$MODE" = engine ]; then exec bench/engine.sh "$BIN"; fi
+# The data folders of jalm-bench and the fdatasync floor go on the same filesystem.
+export JALM_BENCH_DATA=${JALM_BENCH_DATA:-${TMPDIR:-/tmp}}
+bench/floors.sh "$OUT" "$JALM_BENCH_DATA"
 if [ "$MODE" = all ] || [ "$MODE" = iofile ]; then
     echo "== direct: the same 1 KiB file operations as io-file, in C (bench/iofile-direct.c), 16 threads"
     cc -O2 -pthread -o "$OUT/iofile-direct" bench/iofile-direct.c
@@ -25,6 +27,12 @@ if [ "$MODE" = all ] || [ "$MODE" = iofile ]; then
 fi
 echo "== jalm"
 if [ "$MODE" != iodb ] && [ "$MODE" != iohttp ]; then JALM_SHARE=$PWD "$BIN/jalm-bench" "$MODE" | tee "$OUT/jalm.txt"; else : >"$OUT/jalm.txt"; fi
+rm -f "$OUT/baseline.txt"
+if [ -n "${BASELINE:-}" ] && { [ "$MODE" = all ] || [ "$MODE" = e2e ]; }; then
+    BASE_BIN=$(bench/baseline-bin.sh "$BASELINE")
+    echo "== jalm e2e: baseline $BASELINE ($(git -C "$BASELINE" log -1 --format='%h %s' 2>/dev/null || echo '?')), binaries $BASE_BIN"
+    JALM_SHARE=$BASELINE "$BIN/jalm-bench" e2e --bin "$BASE_BIN" | tee "$OUT/baseline.txt"
+fi
 python3 - "$OUT" <<'PY'
 import re, sys, pathlib
 out = pathlib.Path(sys.argv[1])
@@ -53,6 +61,30 @@ for k in ("render_inprocess_per_s", "render_runner_per_s", "render_runner_per_s_
     if k in jalm: print(f"{k}: {jalm[k]}")
 for k in ("e2e_1step_per_s", "e2e_3step_per_s"):
     if k in jalm: print(f"{k}: {jalm[k]} (target 3-step >= 5000/s)")
+# A 3-step capsule at 1 client cannot beat three dispatch round trips and one durable commit.
+fsync = out.joinpath("floor-fsync.txt")
+m = re.search(r"p50_us=([0-9.]+)", fsync.read_text()) if fsync.exists() else None
+fsync_p50 = float(m.group(1)) if m else None
+if floor_p50 and fsync_p50 and "e2e_3step_c1_p50_us" in jalm:
+    floor3 = 3 * floor_p50 + fsync_p50
+    print(f"e2e 3-step, 1 client, p50 {jalm['e2e_3step_c1_p50_us']} us vs floor 3 x ping-pong p50 + fdatasync p50 = "
+          f"3 x {floor_p50} + {fsync_p50} = {floor3:.1f} us: {float(jalm['e2e_3step_c1_p50_us'])/floor3:.2f}x")
+# The daemon's CPU per capsule beside the CPU both ping-pong processes spend per round trip.
+cpu = {}
+for name, text in (("lat", lat), ("pipe", pipe)):
+    m = re.search(r"cpu_us_per_msg=([0-9.]+)", text)
+    if m: cpu[name] = float(m.group(1))
+for k, steps, floor in (("e2e_1step_cpu_us", 1, "pipe"), ("e2e_3step_cpu_us", 3, "pipe"), ("e2e_3step_c1_cpu_us", 3, "lat")):
+    if k in jalm and floor in cpu:
+        f = steps * cpu[floor]
+        print(f"{k} {jalm[k]} us per capsule vs {steps} x ping-pong {floor} CPU per round trip {cpu[floor]} us = {f:.1f} us: {float(jalm[k])/f:.1f}x")
+base = out.joinpath("baseline.txt")
+if base.exists():
+    old = dict(re.findall(r"RESULT (\S+) (\S+)", base.read_text()))
+    print("== this checkout vs the baseline (same run)")
+    for k in sorted(set(jalm) & set(old)):
+        if k.startswith("e2e_") and float(old[k]):
+            print(f"{k}: {jalm[k]} vs baseline {old[k]}: {float(jalm[k])/float(old[k]):.2f}x")
 direct = out.joinpath("iofile-direct.txt")
 if direct.exists():
     d = dict(re.findall(r"(\S+)/s=([0-9.]+)", direct.read_text()))
@@ -63,6 +95,10 @@ if direct.exists():
     if floor_p50 and "iofile_read_p50_us" in jalm:
         print(f"io-file read p50 {jalm['iofile_read_p50_us']} us vs floor round trip {floor_p50} us: {float(jalm['iofile_read_p50_us'])/floor_p50:.1f}x")
 PY
+if [ "$MODE" = all ] || [ "$MODE" = e2e ]; then
+    BASE_TXT=(); [ -f "$OUT/baseline.txt" ] && BASE_TXT=("$OUT/baseline.txt")
+    python3 bench/engine-table.py "$OUT" "$OUT/jalm.txt" "${BASE_TXT[@]}"
+fi
 # io-db against SQLite and a PostgreSQL it starts, next to the sqlite3 CLI and pgbench (bench/io-db.sh).
 if [ "${1:-all}" = all ] || [ "${1:-all}" = iodb ]; then bench/io-db.sh "$BIN"; fi
 # io-http against an nginx it starts, next to wrk and curl (bench/io-http.sh).
