@@ -148,7 +148,10 @@ let package = Package(
         .testTarget(name: "JALMWireTests", dependencies: ["JALMWire"], swiftSettings: settings),
         .testTarget(name: "JALMCoreTests", dependencies: ["JALMCore"], swiftSettings: settings),
         .testTarget(name: "JALMCapsuleTests", dependencies: ["JALMCapsule", "JALMDocument"], swiftSettings: settings),
-        .testTarget(name: "JALMEngineTests", dependencies: ["JALMEngine", "JALMCapsule", "JALMStore"], swiftSettings: settings),
+        .testTarget(
+            name: "JALMEngineTests",
+            dependencies: ["JALMEngine", "JALMCapsule", "JALMStore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: settings),
         .testTarget(name: "JALMStoreTests", dependencies: ["JALMStore"], swiftSettings: settings),
         .testTarget(name: "JALMSandboxTests", dependencies: ["JALMSandbox", "JALMDocument"], swiftSettings: settings),
         .testTarget(name: "JALMNetTests", dependencies: ["JALMNet", "JALMWire"], swiftSettings: settings),

@@ -32,16 +32,18 @@ public struct UnixHTTPClient: Sendable {
         self.token = token
     }
 
-    public func send(method: String, path: String, body: [UInt8] = [], contentType: String? = nil)
-        throws(HTTPClientError) -> HTTPResponse
+    /// Sends one request on a new connection and reads the whole answer. `headers` are added as given.
+    public func send(method: String, path: String, body: [UInt8] = [], contentType: String? = nil,
+                     headers: [(name: String, value: String)] = []) throws(HTTPClientError) -> HTTPResponse
     {
         let fd = try connect()
         defer { close(fd) }
-        try writeAll(fd, request(method: method, path: path, body: body, contentType: contentType))
+        try writeAll(fd, request(method: method, path: path, body: body, contentType: contentType, headers: headers))
         return try readResponse(fd)
     }
 
-    private func request(method: String, path: String, body: [UInt8], contentType: String?) -> [UInt8] {
+    private func request(method: String, path: String, body: [UInt8], contentType: String?,
+                         headers: [(name: String, value: String)]) -> [UInt8] {
         var fullPath = path
         if case .tcp(_, _, let prefix) = endpoint { fullPath = prefix + path }
         var head = "\(method) \(fullPath) HTTP/1.1\r\nHost: \(endpoint.hostHeader)\r\n"
@@ -49,6 +51,7 @@ public struct UnixHTTPClient: Sendable {
         if let contentType { head += "Content-Type: \(contentType)\r\n" }
         head += "Content-Length: \(body.count)\r\nConnection: close\r\n"
         if let token, !token.isEmpty { head += "Authorization: Bearer \(token)\r\n" }
+        for (name, value) in headers { head += "\(name): \(value)\r\n" }
         head += "\r\n"
         return Array(head.utf8) + body
     }

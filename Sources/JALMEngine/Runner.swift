@@ -94,9 +94,14 @@ public final class Runner: Sendable {
     // MARK: waiting
 
     /// Waits until the execution ends or `timeout` passes: its final view, or nil if it is still running
-    /// (or not live here: the journal answers for it).
+    /// (or unknown).
     public func waitForEnd(id: String, timeout: Duration) async -> JSONValue? {
-        guard let x = live(id) else { return nil }
+        guard let x = live(id) else {
+            // Not in memory: it ended already (its end is on disk), or it is not ours.
+            guard let stored = try? journal.execution(id: id),
+                  ExecutionState(rawValue: stored.summary.state)?.isFinal == true else { return nil }
+            return view(of: stored)
+        }
         let token = table.withLock { t -> UInt64 in
             t.nextWaiter += 1
             return t.nextWaiter

@@ -10,6 +10,8 @@ enum CLIFailure: Error {
     case problem(code: String, detail: String, pointer: String?)
     /// The exchange failed after connecting: timeout, garbage, early close.
     case transport(String)
+    /// The connection broke before the answer was read (jalmd stopped or restarted meanwhile).
+    case interrupted(String)
     /// The command line is wrong in a way only known at run time (a file that cannot be read).
     case usage(String)
     /// The result is already printed; only the exit status is left to say (a failed execution).
@@ -19,7 +21,7 @@ enum CLIFailure: Error {
         switch self {
         case .unreachable: 3
         case .usage: 2
-        case .problem, .transport: 1
+        case .problem, .transport, .interrupted: 1
         case .silent(let code): code
         }
     }
@@ -32,7 +34,7 @@ enum CLIFailure: Error {
             return "error: cannot reach jalmd at \(endpoint): \(reason) (is it running? start it with `jalmd`, \(hint))"
         case .problem(let code, let detail, let pointer):
             return "error: \(code): \(detail)" + (pointer.map { "\n  at \($0)" } ?? "")
-        case .transport(let text):
+        case .transport(let text), .interrupted(let text):
             return "error: \(text)"
         case .usage(let text):
             return "error: \(text)"
@@ -50,12 +52,22 @@ extension CLIFailure {
         case .timedOut(let endpoint, let seconds):
             self = .transport("timeout: no answer from jalmd at \(endpoint) within \(Format.seconds(seconds))")
         case .malformed(let endpoint, let reason):
-            self = .transport("protocol_error: bad answer from \(endpoint): \(reason)")
+            self = .interrupted("protocol_error: bad answer from \(endpoint): \(reason)")
         case .tooLarge(let endpoint):
             self = .transport("resource_exhausted: the answer from \(endpoint) is larger than "
                 + "\(UnixHTTPClient.maxResponseBytes >> 20) MiB")
         case .io(let endpoint, let call, let reason):
-            self = .transport("\(call) on \(endpoint) failed: \(reason)")
+            self = .interrupted("\(call) on \(endpoint) failed: \(reason)")
+        }
+    }
+
+    /// Worth sending again (with the same idempotency key): jalmd was not there, the connection broke, or
+    /// it is shutting down.
+    var isTransient: Bool {
+        switch self {
+        case .unreachable, .interrupted: true
+        case .problem(let code, _, _): code == "layer_unavailable"
+        default: false
         }
     }
 

@@ -9,6 +9,8 @@ struct JalmAPI: Sendable {
     struct Answer {
         var status: Int
         var json: JSONValue
+        /// The submission was made before with the same key: this is that execution (`Idempotent-Replayed`).
+        var replayed = false
     }
 
     func get(_ path: String) throws(CLIFailure) -> JSONValue {
@@ -19,18 +21,48 @@ struct JalmAPI: Sendable {
         try expectSuccess(raw("POST", path, body: body, contentType: contentType))
     }
 
-    /// Sends one request; any status comes back, but the body must be JSON unless it is an error.
-    func raw(_ method: String, _ path: String, body: [UInt8] = [], contentType: String? = nil)
+    /// Submits a capsule with an idempotency key, and sends it again with the same key when the connection
+    /// broke before the answer or jalmd was shutting down (and, after that, while it cannot be reached: it is
+    /// restarting): the daemon answers a repeated key with the execution it already made, so a retry never
+    /// runs a capsule twice. A daemon that cannot be reached at the first try is reported at once. Gives up
+    /// after `retryFor` seconds.
+    func submit(_ path: String, body: [UInt8], contentType: String, key: String, retryFor: Double = 60)
         throws(CLIFailure) -> Answer
+    {
+        let start = Format.nowMs()
+        var pause = 0.2
+        var reachedBefore = false
+        while true {
+            do throws(CLIFailure) {
+                let answer = try raw("POST", path, body: body, contentType: contentType,
+                                     headers: [("Idempotency-Key", key)])
+                guard (200..<300).contains(answer.status) else {
+                    throw CLIFailure(status: answer.status, body: JSONWriter.bytes(answer.json))
+                }
+                return answer
+            } catch {
+                if case .unreachable = error, !reachedBefore { throw error }
+                reachedBefore = true
+                guard error.isTransient, Double(Format.nowMs() - start) / 1000 + pause < retryFor else { throw error }
+                Waiter.sleep(seconds: pause)
+                pause = min(pause * 2, 2)
+            }
+        }
+    }
+
+    /// Sends one request; any status comes back, but the body must be JSON unless it is an error.
+    func raw(_ method: String, _ path: String, body: [UInt8] = [], contentType: String? = nil,
+             headers: [(name: String, value: String)] = []) throws(CLIFailure) -> Answer
     {
         let response: HTTPResponse
         do {
-            response = try client.send(method: method, path: path, body: body, contentType: contentType)
+            response = try client.send(method: method, path: path, body: body, contentType: contentType, headers: headers)
         } catch {
             throw CLIFailure(error)
         }
         if let json = try? JSONParser.parse(response.body) {
-            return Answer(status: response.status, json: json)
+            return Answer(status: response.status, json: json,
+                          replayed: response.header("Idempotent-Replayed") == "true")
         }
         if response.status >= 400 { throw CLIFailure(status: response.status, body: response.body) }
         throw .transport("protocol_error: \(method) \(path) answered \(response.status) with a body that is not JSON")

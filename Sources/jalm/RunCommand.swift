@@ -16,10 +16,17 @@ struct RunCommand: ParsableCommand {
             With --wait, jalm blocks until the execution ends, prints it like `jalm status`, and exits \
             0 if it completed, 1 if it failed or was cancelled (or is still running at --timeout).
 
+            Every submission carries an idempotency key (a fresh random one unless --key gives it). If the \
+            connection breaks before the answer, or jalmd is restarting, jalm sends the capsule again with \
+            the same key for up to --retry-for seconds; jalmd answers a key it has seen (within its \
+            idempotency_retention, 24h by default) with the execution it already made, so the capsule runs \
+            once. Reusing a key for a different capsule is refused (409).
+
             Examples:
               jalm run capsule.yml
               jalm run capsule.json --wait --timeout 120
               cat capsule.yml | jalm run - --wait --json
+              jalm run invoice.yml --key invoice-2026-12-05   # run it once, however often this line runs
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -34,24 +41,47 @@ struct RunCommand: ParsableCommand {
         "With --wait, give up waiting after this many seconds (implies --wait).", valueName: "seconds"))
     var timeout: Double?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "The idempotency key (1 to 255 visible ASCII characters); default: a fresh random one.", valueName: "key"))
+    var key: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "How long to keep re-sending after a broken connection or a restarting jalmd (default 60).",
+        valueName: "seconds"))
+    var retryFor: Double = 60
+
     func validate() throws {
         if let timeout, !(timeout > 0 && timeout <= 86400) {
             throw ValidationError("--timeout must be between 0 and 86400 seconds")
         }
+        if let key, key.isEmpty || key.utf8.count > 255 || !key.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) {
+            throw ValidationError("--key must be 1 to 255 visible ASCII characters")
+        }
+        if !(retryFor >= 0 && retryFor <= 3600) { throw ValidationError("--retry-for must be from 0 to 3600 seconds") }
+    }
+
+    /// A fresh key: 128 random bits, so that two runs never share one.
+    static func freshKey() -> String {
+        var g = SystemRandomNumberGenerator()
+        return "jalm-" + String(g.next(), radix: 16) + String(g.next(), radix: 16)
     }
 
     func run() throws {
         let body = try readCapsule(file)
         let contentType = Self.contentType(path: file, body: body)
+        let key = self.key ?? Self.freshKey()
         guard wait || timeout != nil else {
-            let answer = try global.api().post("/exec", body: body, contentType: contentType)
+            let sent = try global.api().submit("/exec", body: body, contentType: contentType, key: key, retryFor: retryFor)
+            let answer = sent.json
             if global.json { return global.printJSON(answer) }
             let id = answer["execution_id"]?.stringValue ?? answer["id"]?.stringValue ?? "?"
             print("\(id)  \(answer["state"]?.stringValue ?? "submitted")")
+            if sent.replayed { printError("key \(key) was used before for this capsule: this is that execution") }
             printError("follow it with: jalm status \(id)")
             return
         }
-        let view = try Waiter(global: global, timeout: timeout).submit(body: body, contentType: contentType)
+        let view = try Waiter(global: global, timeout: timeout, retryFor: retryFor)
+            .submit(body: body, contentType: contentType, key: key)
         if global.json { global.printJSON(view.json) } else { print(view.render()) }
         guard view.isFinished else {
             throw CLIFailure.problem(code: "timeout", detail: "execution \(view.id) is still \(view.state) after "
