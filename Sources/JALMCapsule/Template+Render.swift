@@ -44,7 +44,12 @@ extension Template {
     private static func renderString(_ s: String, context: TemplateContext, at pointer: JSONPointer)
         throws(RunnerError) -> JSONValue
     {
-        let parts = try parse(s, at: pointer)
+        try render(try parse(s, at: pointer), context: context)
+    }
+
+    /// Parsed parts of a string, rendered: one reference alone gives its value, type and all; anything
+    /// else gives the text with each reference interpolated.
+    static func render(_ parts: [Part], context: TemplateContext) throws(RunnerError) -> JSONValue {
         if parts.count == 1, case .reference(let only) = parts[0] {
             return try resolve(only, in: context)
         }

@@ -44,7 +44,8 @@ public enum Template {
         }
     }
 
-    enum Part {
+    /// A piece of a templated string: text as written, or a reference to resolve.
+    public enum Part: Sendable {
         case literal(Substring)
         case reference(TemplateReference)
     }

@@ -42,14 +42,14 @@ public struct UnixHTTPClient: Sendable {
         return try readResponse(fd)
     }
 
-    private func request(method: String, path: String, body: [UInt8], contentType: String?,
-                         headers: [(name: String, value: String)]) -> [UInt8] {
+    func request(method: String, path: String, body: [UInt8], contentType: String?,
+                 headers: [(name: String, value: String)], keepAlive: Bool = false) -> [UInt8] {
         var fullPath = path
         if case .tcp(_, _, let prefix) = endpoint { fullPath = prefix + path }
         var head = "\(method) \(fullPath) HTTP/1.1\r\nHost: \(endpoint.hostHeader)\r\n"
         head += "User-Agent: jalm\r\nAccept: application/json, application/problem+json\r\n"
         if let contentType { head += "Content-Type: \(contentType)\r\n" }
-        head += "Content-Length: \(body.count)\r\nConnection: close\r\n"
+        head += "Content-Length: \(body.count)\r\n" + (keepAlive ? "" : "Connection: close\r\n")
         if let token, !token.isEmpty { head += "Authorization: Bearer \(token)\r\n" }
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         head += "\r\n"
@@ -58,7 +58,7 @@ public struct UnixHTTPClient: Sendable {
 
     // MARK: Connecting
 
-    private func connect() throws(HTTPClientError) -> Int32 {
+    func connect() throws(HTTPClientError) -> Int32 {
         switch endpoint {
         case .unix(let path): try connectUnix(path)
         case .tcp(let host, let port, _): try connectTCP(host: host, port: port)
@@ -128,7 +128,7 @@ public struct UnixHTTPClient: Sendable {
 
     // MARK: Sending and receiving
 
-    private func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws(HTTPClientError) {
+    func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws(HTTPClientError) {
         var sent = 0
         while sent < bytes.count {
             let n = bytes.withUnsafeBytes { raw in
@@ -143,7 +143,7 @@ public struct UnixHTTPClient: Sendable {
         }
     }
 
-    private func readResponse(_ fd: Int32) throws(HTTPClientError) -> HTTPResponse {
+    func readResponse(_ fd: Int32) throws(HTTPClientError) -> HTTPResponse {
         var buffer: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         var headSeen = false

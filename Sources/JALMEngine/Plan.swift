@@ -18,7 +18,7 @@ public struct Plan: Sendable {
             guard let card = catalog.card(layer: step.layer, op: step.op) else {
                 throw RunnerError(.notFound, "no op \(step.layer).\(step.op) in the catalog", at: step.pointer)
             }
-            steps.append(PlanStep(step: step, card: card))
+            steps.append(try PlanStep(step: step, card: card))
         }
         self.steps = steps
     }
@@ -38,14 +38,17 @@ public struct PlanStep: Sendable {
     public let retry: RetryRule
     /// The input's JSON Schema, checked after rendering.
     public let inputSchema: JSONValue
+    /// The input with its templates parsed once.
+    public let input: CompiledValue
 
-    public init(step: Step, card: StepCard) {
+    public init(step: Step, card: StepCard) throws(RunnerError) {
         self.step = step
         self.sideEffect = card.sideEffect
         self.idempotent = card.idempotent
         self.timeoutMs = step.timeoutMs ?? card.defaultTimeoutMs
         self.retry = step.retry?.rule ?? .default(for: card.effectiveSideEffect)
         self.inputSchema = card.inputSchema
+        self.input = try Template.compile(step.input, at: step.pointer.appending("input"))
     }
 
     /// Where the step's events point: its id (`charge`; nested addresses come with nested nodes).

@@ -55,6 +55,8 @@ public protocol LayerDispatch: Sendable {
     func dispatch(_ call: LayerCall, completion: @escaping @Sendable (LayerReply) -> Void) -> CallHandle
     /// The ops a capsule may name now, as "layer.op".
     var announcedOps: Set<String> { get }
+    /// Moves on whenever `announcedOps` may have changed (a process greeted or went, a swap).
+    var announcedOpsGeneration: UInt64 { get }
 }
 
 /// Where `{{ secrets.NAME }}` comes from, read at each step so that a rotated secret applies at once.

@@ -27,12 +27,11 @@ extension Runner {
             try IdempotencyKey.check(key)
             if let earlier = try earlierSubmission(key: key, body: body) { return earlier }
         }
-        let capsule = try CapsuleParser.parse(Document.parse(body, contentType: contentType))
-        try CapsuleValidator(catalog: catalog, announcedOps: layers.announcedOps).validate(capsule)
+        let plan = try plan(body: body, contentType: contentType)
+        let capsule = plan.capsule
         do { _ = try StepInput.values(of: capsule.secretNames, from: secrets) } catch {
             throw RunnerError(.invalidInput, error.message, pointer: error.pointer)
         }
-        let plan = try Plan(capsule: capsule, catalog: catalog)
         let at = now()
         let id = ExecutionID.make(now: at)
         let x = LiveExecution(header: .init(id: id, intent: capsule.intent, idempotencyKey: key), plan: plan,
@@ -55,6 +54,18 @@ extension Runner {
             throw error
         }
         return Submission(id: id, replayed: false)
+    }
+
+    /// The capsule parsed, checked against the catalog and the ops the layers announce, and planned; from
+    /// the cache when the same bytes were planned against the same ops before.
+    func plan(body: [UInt8], contentType: String?) throws(RunnerError) -> Plan {
+        let generation = layers.announcedOpsGeneration
+        if let plan = plans.plan(for: body, contentType: contentType, generation: generation) { return plan }
+        let capsule = try CapsuleParser.parse(Document.parse(body, contentType: contentType))
+        try CapsuleValidator(catalog: catalog, announcedOps: layers.announcedOps).validate(capsule)
+        let plan = try Plan(capsule: capsule, catalog: catalog)
+        plans.remember(plan, for: body, contentType: contentType, generation: generation)
+        return plan
     }
 
     /// Puts `x` among the live executions, unless a live one holds `key` (then returns it).

@@ -42,6 +42,7 @@ public final class Runner: Sendable {
         var nextWaiter: UInt64 = 0
     }
     let table = Mutex(Table())
+    let plans = PlanCache()
     /// Set when a shutdown's drain timeout passed: running executions stop where they are, without a
     /// final state, to resume at next start.
     let abandoning = Atomic<Bool>(false)

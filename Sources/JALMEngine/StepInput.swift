@@ -19,7 +19,7 @@ enum StepInput {
         let mask = SecretMask(context.secrets)
         let at = step.step.pointer.appending("input")
         do {
-            let input = try Template.render(step.step.input, context: context, at: at)
+            let input = try Template.render(step.input, context: context)
             try JSONSchema.validate(input, against: step.inputSchema, at: at)
             return Prepared(input: input, mask: mask)
         } catch {

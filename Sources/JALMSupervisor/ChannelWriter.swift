@@ -27,22 +27,40 @@ final class ChannelWriter: Sendable {
 
     /// Queues `bytes`; false if the connection is broken or the queue would pass its limit.
     func send(_ bytes: [UInt8]) -> Bool {
-        var chunk: [UInt8]?
-        let ok = state.withLock { s -> Bool in
-            if s.broken { return false }
-            if s.writing || s.stalled {
-                if s.pending.count + bytes.count > limit { s.broken = true; return false }
-                s.pending.append(contentsOf: bytes)
-                return true
-            }
-            s.writing = true
-            chunk = bytes
+        switch enqueue(bytes) {
+        case .refused: return false
+        case .queued: return true
+        case .write(let chunk):
+            write(chunk)
             return true
         }
-        guard ok else { return false }
-        if let chunk { drain(startingWith: chunk) }
-        return true
     }
+
+    enum Enqueued {
+        case refused
+        /// Another sender is writing: it writes these bytes too, in order.
+        case queued
+        /// The caller is the writer now: it must `write` this chunk (outside any lock of its own).
+        case write([UInt8])
+    }
+
+    /// Puts `bytes` in line without a syscall, so that a caller can order frames under its own lock and
+    /// write after releasing it.
+    func enqueue(_ bytes: [UInt8]) -> Enqueued {
+        state.withLock { s -> Enqueued in
+            if s.broken { return .refused }
+            if s.writing || s.stalled {
+                if s.pending.count + bytes.count > limit { s.broken = true; return .refused }
+                s.pending.append(contentsOf: bytes)
+                return .queued
+            }
+            s.writing = true
+            return .write(bytes)
+        }
+    }
+
+    /// Writes `chunk` and whatever was queued behind it.
+    func write(_ chunk: [UInt8]) { drain(startingWith: chunk) }
 
     /// Writes until the queue is empty or the socket is full; in the latter case hands over to the flusher.
     private func drain(startingWith first: [UInt8]) {

@@ -76,18 +76,23 @@ final class LayerChannel: Sendable {
                     + "limit of \(maxFrameSize) bytes (max_frame_bytes)")))
             return nil
         }
-        enum Admission { case sent, closed, draining, writeFailed }
+        enum Admission { case sent(ChannelWriter.Enqueued), closed, draining, writeFailed }
         let deadline = ContinuousClock.now + timeout
-        // Registered and queued under the lock that `drain` is queued under: the plugin sees the call
-        // before its drain (and finishes it), or the call is not sent at all. Queuing never blocks.
+        // Registered and put in line under the lock that `drain` is put in line under: the plugin sees the
+        // call before its drain (and finishes it), or the call is not sent at all. The write itself happens
+        // after the lock is released, so the reader thread never waits for a syscall.
         let admission = state.withLock { s -> Admission in
             if s.closedReason != nil { return .closed }
             if s.phase == .draining { return .draining }
             s.pending[id] = PendingCall(complete: complete, deadline: deadline, timeout: timeout)
-            return writer.send(frame) ? .sent : .writeFailed
+            let enqueued = writer.enqueue(frame)
+            if case .refused = enqueued { return .writeFailed }
+            return .sent(enqueued)
         }
         switch admission {
-        case .sent: return id
+        case .sent(let enqueued):
+            if case .write(let chunk) = enqueued { writer.write(chunk) }
+            return id
         case .closed: complete(.failed(CallFailure(.layerUnavailable, "\(layer) connection is closed")))
         case .draining: complete(nil)
         case .writeFailed: close(reason: "write to \(layer) failed or its queue is full")
@@ -149,17 +154,21 @@ final class LayerChannel: Sendable {
     func send(_ message: KernelMessage) {
         var frame: [UInt8] = []
         message.encodeFrame(into: &frame)
-        let sent: Bool
+        let enqueued: ChannelWriter.Enqueued
         if case .drain = message {
             // Under the same lock as a call's admission: no call frame can follow the drain frame.
-            sent = state.withLock { s in
+            enqueued = state.withLock { s in
                 s.phase = .draining
-                return writer.send(frame)
+                return writer.enqueue(frame)
             }
         } else {
-            sent = writer.send(frame)
+            enqueued = writer.enqueue(frame)
         }
-        if !sent { close(reason: "write to \(layer) failed") }
+        switch enqueued {
+        case .refused: close(reason: "write to \(layer) failed")
+        case .queued: break
+        case .write(let chunk): writer.write(chunk)
+        }
     }
 
     /// Fails every call in flight and shuts the socket down; the reader thread then reports `closed`.
@@ -219,18 +228,26 @@ final class LayerChannel: Sendable {
     /// Handles one frame; returns a violation description, or nil when all is well.
     private func receive(_ body: UnsafeBufferPointer<UInt8>) throws -> String? {
         let message = try LayerMessage.decode(body)
-        let verdict = state.withLock { s in
-            PeerPolicy.check(message, in: s.phase, expectedLayer: layer, knownCall: { s.pending[$0] != nil })
+        // One lock for the check and, for a reply, taking its call: the hot path of every call.
+        let (verdict, call) = state.withLock { s -> (PeerPolicy.Verdict, PendingCall?) in
+            let verdict = PeerPolicy.check(message, in: s.phase, expectedLayer: layer,
+                                           knownCall: { s.pending[$0] != nil })
+            guard verdict == .accept else { return (verdict, nil) }
+            switch message {
+            case .hello: s.phase = .ready
+            case .ok(let id, _, _), .err(let id, _): return (verdict, s.pending.removeValue(forKey: id))
+            default: break
+            }
+            return (verdict, nil)
         }
         if case .violation(let why) = verdict { return why }
         switch message {
         case .hello(let h):
-            state.withLock { $0.phase = .ready }
             onEvent(.hello(h))
-        case .ok(let id, let output, let meta):
-            state.withLock { $0.pending.removeValue(forKey: id) }?.complete(.ok(output: output, meta: meta))
-        case .err(let id, var failure):
-            guard let call = state.withLock({ $0.pending.removeValue(forKey: id) }) else { break }
+        case .ok(_, let output, let meta):
+            call?.complete(.ok(output: output, meta: meta))
+        case .err(_, var failure):
+            guard let call else { break }
             // The plugin says "cancelled" when it honours the cancel a deadline sent: to the step that is a timeout.
             if call.expired && failure.code == .cancelled {
                 failure = CallFailure(.timeout, "step exceeded its timeout of \(call.timeout)")

@@ -26,12 +26,13 @@ final class LayerProcess: Sendable {
         /// What the confinement audit saw after hello (GET /layers).
         var confinement: JSONValue = .null
         var greetedAt: ContinuousClock.Instant?
-        var inflight = 0
-        var served = 0
         var lastPong: ContinuousClock.Instant
         var pingSeq: UInt64 = 0
     }
     private let state: Mutex<State>
+    /// Calls in flight and calls served: atomics, read and changed on every call without a lock.
+    private let inflightCount = Atomic<Int>(0)
+    private let servedCount = Atomic<Int>(0)
 
     init(pid: Int32, channel: LayerChannel, generation: Int, leaf: CgroupLeaf? = nil, memoryLimitBytes: Int64? = nil,
          kernelLogCursor: Int32 = -1) {
@@ -55,8 +56,8 @@ final class LayerProcess: Sendable {
         get { state.withLock { $0.confinement } }
         set { state.withLock { $0.confinement = newValue } }
     }
-    var inflight: Int { state.withLock { $0.inflight } }
-    var served: Int { state.withLock { $0.served } }
+    var inflight: Int { inflightCount.load(ordering: .relaxed) }
+    var served: Int { servedCount.load(ordering: .relaxed) }
 
     func greeted(_ h: Hello) {
         state.withLock { $0.hello = h; $0.greetedAt = .now; $0.lastPong = .now }
@@ -64,15 +65,19 @@ final class LayerProcess: Sendable {
 
     /// Takes a call slot if fewer than `limit` are in flight.
     func reserve(limit: Int) -> Bool {
-        state.withLock { s in
-            guard s.inflight < limit else { return false }
-            s.inflight += 1
-            return true
+        var current = inflightCount.load(ordering: .relaxed)
+        while current < limit {
+            let (exchanged, original) = inflightCount.compareExchange(
+                expected: current, desired: current + 1, ordering: .acquiringAndReleasing)
+            if exchanged { return true }
+            current = original
         }
+        return false
     }
 
     func release() {
-        state.withLock { $0.inflight -= 1; $0.served += 1 }
+        inflightCount.subtract(1, ordering: .releasing)
+        servedCount.add(1, ordering: .relaxed)
     }
 
     func ponged() { state.withLock { $0.lastPong = .now } }

@@ -77,6 +77,26 @@ struct QueuedCall: Sendable {
     var call: SupervisedCall
 }
 
+extension LayerSupervisor.State {
+    /// The queue's changes, with `queued` kept equal to its length.
+    mutating func enqueue(_ call: SupervisedCall, first: Bool) {
+        if first { queue.insert(QueuedCall(call: call), at: 0) } else { queue.append(QueuedCall(call: call)) }
+        queued.increment()
+    }
+
+    mutating func dequeue() -> SupervisedCall {
+        queued.decrement()
+        return queue.removeFirst().call
+    }
+
+    mutating func remove(_ call: SupervisedCall) -> Bool {
+        guard let i = queue.firstIndex(where: { $0.call === call }) else { return false }
+        queue.remove(at: i)
+        queued.decrement()
+        return true
+    }
+}
+
 extension LayerSupervisor {
     private enum Pick {
         case process(LayerProcess)
@@ -140,13 +160,11 @@ extension LayerSupervisor {
         let r = call.request
         let picked = state.withLock { s -> Pick in
             if fresh && !s.queue.isEmpty {
-                s.queue.append(QueuedCall(call: call))
+                s.enqueue(call, first: false)
                 return .wait
             }
             let p = pick(&s)
-            if case .wait = p {
-                if fresh { s.queue.append(QueuedCall(call: call)) } else { s.queue.insert(QueuedCall(call: call), at: 0) }
-            }
+            if case .wait = p { s.enqueue(call, first: !fresh) }
             return p
         }
         switch picked {
@@ -176,11 +194,7 @@ extension LayerSupervisor {
     /// A waiting call whose timeout passes before a process frees up ends with `timeout`.
     private func expireWhenDue(_ call: SupervisedCall) {
         Timers.shared.schedule(after: max(.zero, call.request.deadline - .now)) { [self] in
-            let removed = state.withLock { s -> Bool in
-                guard let i = s.queue.firstIndex(where: { $0.call === call }) else { return false }
-                s.queue.remove(at: i)
-                return true
-            }
+            let removed = state.withLock { s -> Bool in s.remove(call) }
             if removed {
                 call.finish(.failed(CallFailure(.timeout, "no process of \(name) was ready within \(call.request.timeout)")),
                             CallReceipt())
@@ -190,8 +204,10 @@ extension LayerSupervisor {
 
     /// Starts the waiting calls that can go now, oldest first.
     func pump() {
+        // Most calls end with nobody waiting: no lock for them.
+        guard queued.count > 0 else { return }
         while true {
-            let next = state.withLock { s -> SupervisedCall? in s.queue.isEmpty ? nil : s.queue.removeFirst().call }
+            let next = state.withLock { s -> SupervisedCall? in s.queue.isEmpty ? nil : s.dequeue() }
             guard let next else { return }
             if next.isDone { continue }
             start(next, fresh: false)

@@ -28,6 +28,8 @@ public final class LayerSupervisor: Sendable {
         var slots: [Slot]
         /// Calls waiting for a free process, oldest first (every process is at `max_inflight`, or starting).
         var queue: [QueuedCall] = []
+        /// `queue.count`, readable without the lock.
+        let queued: QueueLength
         var generation = 0
         var stopping = false
         /// Processes killed by their seccomp filter, and by the OOM killer at their memory limit.
@@ -48,6 +50,9 @@ public final class LayerSupervisor: Sendable {
         var confinement: LayerConfinement?
     }
     let state: Mutex<State>
+    let changeCount = Atomic<UInt64>(0)
+    /// The length of `State.queue`, read by `pump` without the lock.
+    let queued = QueueLength()
     /// `layers.<name>` as the last reload set it (nil inside: removed); nil: as `settings` has it.
     let reloadedConfig = Mutex<JSONValue??>(nil)
 
@@ -64,7 +69,7 @@ public final class LayerSupervisor: Sendable {
         self.recordEvent = recordEvent
         let slot = Slot(machine: SupervisorStateMachine(policy: settings.restart))
         let generation = Generation(manifest: manifest, confinement: try confine(manifest))
-        self.state = Mutex(State(slots: Array(repeating: slot, count: manifest.pool), current: generation))
+        self.state = Mutex(State(slots: Array(repeating: slot, count: manifest.pool), queued: queued, current: generation))
     }
 
     /// The manifest of the generation now serving.
@@ -128,10 +133,25 @@ public final class LayerSupervisor: Sendable {
     }
 
     /// Something changed (a process greeted, a generation was swapped in, the layer was quarantined):
-    /// the waiting calls try again.
-    func wakeAll() { pump() }
+    /// the waiting calls try again, and `changes` moves on.
+    func wakeAll() {
+        changeCount.add(1, ordering: .releasing)
+        pump()
+    }
+
+    /// Moves on whenever a process greets or goes, a generation is swapped in, or the layer is quarantined:
+    /// what is derived from the processes (the ops they announce) is derived again only then.
+    public var changes: UInt64 { changeCount.load(ordering: .acquiring) }
 
     /// A call ended and freed a slot.
     func wakeOne() { pump() }
 
+}
+
+/// A count kept beside a locked queue, readable without the lock.
+final class QueueLength: Sendable {
+    private let value = Atomic<Int>(0)
+    func increment() { value.add(1, ordering: .releasing) }
+    func decrement() { value.subtract(1, ordering: .releasing) }
+    var count: Int { value.load(ordering: .acquiring) }
 }

@@ -137,6 +137,7 @@ final class FakeLayers: LayerDispatch, Sendable {
     }
 
     var announcedOps: Set<String> { Set(Fixtures.catalog.cards.map(\.qualifiedName)) }
+    var announcedOpsGeneration: UInt64 { 0 }
 
     /// Answers call `i`.
     func reply(_ i: Int, _ outcome: LayerReply.Outcome, pid: Int = 9) {

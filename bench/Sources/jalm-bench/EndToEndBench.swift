@@ -30,7 +30,7 @@ enum EndToEndBench {
             let cpu = CPUUse(before: before, after: ProcessTree(root: daemon.pid))
             let rate = Double(count) / wall
             let stats = Stats(samples: lat)
-            print("e2e \(steps)-step capsules, \(c) client(s): \(fmt(rate, 0)) capsules/s  \(stats.summary)")
+            print("e2e \(steps)-step capsules, \(c) client(s)\(keepAlive ? ", keep-alive" : ", a connection per request"): \(fmt(rate, 0)) capsules/s  \(stats.summary)")
             printCPU(name, cpu, capsules: count)
             printResults(name, rate: rate, stats)
             print("RESULT \(name)_p90_us \(fmt(stats.percentile(90)))")
@@ -80,7 +80,16 @@ enum EndToEndBench {
         for c in 0..<clients {
             group.enter()
             Thread.detachNewThread {
-                let client = UnixHTTPClient(endpoint: .unix(path: socket), timeout: 30)
+                let plain = UnixHTTPClient(endpoint: .unix(path: socket), timeout: 30)
+                // Keep-alive by default, as HTTP client libraries do; JALM_BENCH_KEEPALIVE=0 opens a
+                // connection per request (what `jalm` and curl in a loop do).
+                let persistent = EndToEndBench.keepAlive ? KeepAliveClient(plain) : nil
+                let client = { (method: String, path: String, body: [UInt8]) throws -> HTTPResponse in
+                    if let persistent {
+                        return try persistent.send(method: method, path: path, body: body, contentType: "application/json")
+                    }
+                    return try plain.send(method: method, path: path, body: body, contentType: "application/json")
+                }
                 var mine: [Double] = []
                 var n = 0
                 let clock = ContinuousClock()
@@ -88,7 +97,7 @@ enum EndToEndBench {
                     let t0 = clock.now
                     let answer: String
                     do {
-                        let r = try client.send(method: "POST", path: "/exec?wait=30", body: body(c, n), contentType: "application/json")
+                        let r = try client("POST", "/exec?wait=30", body(c, n))
                         if r.status == 200, (try? JSONParser.parse(r.body))?["state"] == "completed" {
                             mine.append(microseconds(clock.now - t0))
                             n += 1
@@ -110,6 +119,11 @@ enum EndToEndBench {
         if r.failures > 0 { throw BenchError("\(r.failures) capsule(s) did not complete; the first answer: \(r.first ?? "")") }
         return (r.count, r.latencies)
     }
+}
+
+extension EndToEndBench {
+    /// Whether the clients keep their connection open between requests (`JALM_BENCH_KEEPALIVE`, default 1).
+    static let keepAlive = ProcessInfo.processInfo.environment["JALM_BENCH_KEEPALIVE"] != "0"
 }
 
 struct BenchError: Error, CustomStringConvertible {
