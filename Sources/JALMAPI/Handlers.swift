@@ -79,19 +79,18 @@ struct Handlers: Sendable {
             guard submission.replayed else {
                 return JSONResponse.make(["execution_id": .string(id), "state": "pending"], status: .accepted)
             }
-            let state = try commands.view(id: id)["state"] ?? .null
-            return JSONResponse.make(["execution_id": .string(id), "state": state])
+            let state = try commands.view(id: id).state
+            return JSONResponse.make(["execution_id": .string(id), "state": .string(state.rawValue)])
         }
-        var view: JSONValue
+        let snapshot: ExecutionSnapshot
         if let ended = await commands.waitForEnd(id: id, timeout: .milliseconds(Int64(wait * 1000))) {
-            view = ended
+            snapshot = ended
         } else {
             try await commands.flush()
-            view = try commands.view(id: id)
+            snapshot = try commands.view(id: id)
         }
-        let ended = view["state"]?.stringValue.flatMap(ExecutionState.init(rawValue:))?.isFinal ?? false
-        if case .object(var o) = view { o["execution_id"] = .string(id); view = .object(o) }
-        return JSONResponse.make(view, status: ended || submission.replayed ? .ok : .accepted)
+        return JSONResponse.make(bytes: snapshot.bytes(executionID: true),
+                                 status: snapshot.state.isFinal || submission.replayed ? .ok : .accepted)
     }
 
     func list(_ request: Request) -> Response {
@@ -108,12 +107,12 @@ struct Handlers: Sendable {
     }
 
     func view(_ id: String) -> Response {
-        do { return JSONResponse.make(try commands.view(id: id)) } catch { return Problem.response(error) }
+        do { return JSONResponse.make(bytes: try commands.view(id: id).bytes()) } catch { return Problem.response(error) }
     }
 
     func cancel(_ id: String) async -> Response {
         do {
-            return JSONResponse.make(try await commands.cancel(id: id))
+            return JSONResponse.make(bytes: try await commands.cancel(id: id).bytes())
         } catch {
             return Problem.response(error)
         }

@@ -33,7 +33,14 @@ public enum Problem {
 enum JSONResponse {
     static func make(_ value: JSONValue, status: HTTPResponse.Status = .ok,
                      contentType: String = "application/json") -> Response {
-        var bytes = JSONWriter.bytes(value, sortedKeys: true)
+        make(bytes: JSONWriter.bytes(value, sortedKeys: true), status: status, contentType: contentType)
+    }
+
+    /// A JSON body already written (keys sorted), with the newline every answer ends with.
+    static func make(bytes: [UInt8], status: HTTPResponse.Status = .ok, contentType: String = "application/json")
+        -> Response
+    {
+        var bytes = bytes
         bytes.append(0x0A)
         return Response(
             status: status, headers: [.contentType: contentType],

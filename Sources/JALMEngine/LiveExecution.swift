@@ -29,8 +29,8 @@ final class LiveExecution: Sendable {
         var calls: [Int: CallHandle] = [:]
         var acknowledgements: [CheckedContinuation<RunnerError?, Never>] = []
         var endWaiters: [UInt64: EndWaiter] = [:]
-        /// Set when the end is on disk (or the execution was given up): the view to answer with.
-        var endView: JSONValue?
+        /// Set when the end is on disk (or the execution was given up): the state to answer with.
+        var ended: ExecutionMachine?
         var abandoned: RunnerError?
     }
     let state: Mutex<State>
@@ -52,8 +52,8 @@ final class LiveExecution: Sendable {
 
     var id: String { header.id }
 
-    /// The execution as `GET /exec/{id}` shows it now.
-    var view: JSONValue {
-        state.withLock { s in s.endView ?? ExecutionView.json(header, machine: s.machine) }
+    /// The execution as it stands now.
+    var snapshot: ExecutionSnapshot {
+        ExecutionSnapshot(header, machine: state.withLock { s in s.ended ?? s.machine })
     }
 }

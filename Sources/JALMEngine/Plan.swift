@@ -40,6 +40,8 @@ public struct PlanStep: Sendable {
     public let inputSchema: JSONValue
     /// The input with its templates parsed once.
     public let input: CompiledValue
+    /// The input has no template and already passed its schema: nothing to check at each attempt.
+    public let inputChecked: Bool
 
     public init(step: Step, card: StepCard) throws(RunnerError) {
         self.step = step
@@ -49,6 +51,12 @@ public struct PlanStep: Sendable {
         self.retry = step.retry?.rule ?? .default(for: card.effectiveSideEffect)
         self.inputSchema = card.inputSchema
         self.input = try Template.compile(step.input, at: step.pointer.appending("input"))
+        if case .constant(let value) = input {
+            inputChecked = (try? JSONSchema.validate(value, against: card.inputSchema,
+                                                     at: step.pointer.appending("input"))) != nil
+        } else {
+            inputChecked = false
+        }
     }
 
     /// Where the step's events point: its id (`charge`; nested addresses come with nested nodes).

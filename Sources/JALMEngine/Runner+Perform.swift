@@ -97,7 +97,7 @@ extension Runner {
                 s.endWaiters = [:]
                 s.calls = [:]
             }
-            if s.endView == nil { s.endView = ExecutionView.json(x.header, machine: s.machine) }
+            if s.ended == nil { s.ended = s.machine }
             s.abandoned = error
             return (s.acknowledgements, Array(s.endWaiters.values))
         }

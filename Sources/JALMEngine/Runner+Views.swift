@@ -5,16 +5,16 @@ import JALMWire
 
 extension Runner {
     /// An execution as `GET /exec/{id}` shows it: from memory while it runs, folded from the journal after.
-    public func view(id: String) throws(RunnerError) -> JSONValue {
+    public func view(id: String) throws(RunnerError) -> ExecutionSnapshot {
         guard ExecutionID.isValid(id) else { throw RunnerError(.notFound, "no execution \(id)") }
-        if let x = live(id) { return x.view }
+        if let x = live(id) { return x.snapshot }
         guard let stored = try journal.execution(id: id) else { throw RunnerError(.notFound, "no execution \(id)") }
-        return view(of: stored)
+        return snapshot(of: stored)
     }
 
-    func view(of stored: StoredExecution) -> JSONValue {
+    func snapshot(of stored: StoredExecution) -> ExecutionSnapshot {
         let header = ExecutionView.Header(id: stored.id, intent: stored.intent, idempotencyKey: stored.idempotencyKey)
-        if let machine = try? fold(stored) { return ExecutionView.json(header, machine: machine) }
+        if let machine = try? fold(stored) { return ExecutionSnapshot(header, machine: machine) }
         // A capsule the catalog no longer allows: its summary, without the steps.
         let s = stored.summary
         var view = ExecutionView.summary(id: stored.id, intent: stored.intent, state: s.state,
@@ -23,7 +23,7 @@ extension Runner {
         view["error"] = s.error ?? .null
         view["steps"] = []
         view["outputs"] = [:]
-        return .object(view)
+        return ExecutionSnapshot(header, summary: .object(view))
     }
 
     /// `GET /exec`: newest first, keyset-paginated.
@@ -44,7 +44,7 @@ extension Runner {
     }
 
     /// Asks a running execution to stop, waits (bounded) for it to end, and returns its view.
-    public func cancel(id: String) async throws(RunnerError) -> JSONValue {
+    public func cancel(id: String) async throws(RunnerError) -> ExecutionSnapshot {
         guard let x = live(id) else {
             guard ExecutionID.isValid(id), let stored = try journal.execution(id: id) else {
                 throw RunnerError(.notFound, "no execution \(id)")

@@ -72,7 +72,7 @@ public final class Runner: Sendable {
     func deliver(_ input: MachineInput, to x: LiveExecution) {
         if abandoning.load(ordering: .relaxed) { return }
         let first = x.state.withLock { s -> Bool in
-            if s.endView != nil { return false }
+            if s.ended != nil { return false }
             s.mailbox.append(input)
             if s.processing { return false }
             s.processing = true
@@ -81,7 +81,7 @@ public final class Runner: Sendable {
         guard first else { return }
         while true {
             let commands = x.state.withLock { s -> [MachineCommand]? in
-                guard !s.mailbox.isEmpty, s.endView == nil else {
+                guard !s.mailbox.isEmpty, s.ended == nil else {
                     s.processing = false
                     return nil
                 }
@@ -94,14 +94,14 @@ public final class Runner: Sendable {
 
     // MARK: waiting
 
-    /// Waits until the execution ends or `timeout` passes: its final view, or nil if it is still running
+    /// Waits until the execution ends or `timeout` passes: how it ended, or nil if it is still running
     /// (or unknown).
-    public func waitForEnd(id: String, timeout: Duration) async -> JSONValue? {
+    public func waitForEnd(id: String, timeout: Duration) async -> ExecutionSnapshot? {
         guard let x = live(id) else {
             // Not in memory: it ended already (its end is on disk), or it is not ours.
             guard let stored = try? journal.execution(id: id),
                   ExecutionState(rawValue: stored.summary.state)?.isFinal == true else { return nil }
-            return view(of: stored)
+            return snapshot(of: stored)
         }
         let token = table.withLock { t -> UInt64 in
             t.nextWaiter += 1
@@ -109,7 +109,7 @@ public final class Runner: Sendable {
         }
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
             let ended = x.state.withLock { s -> Bool in
-                if s.endView != nil { return true }
+                if s.ended != nil { return true }
                 s.endWaiters[token] = LiveExecution.EndWaiter(continuation: c)
                 return false
             }
@@ -125,7 +125,7 @@ public final class Runner: Sendable {
             }
             if !waiting { cancel() }
         }
-        return x.state.withLock { $0.endView }
+        return x.state.withLock { s in s.ended.map { ExecutionSnapshot(x.header, machine: $0) } }
     }
 
     /// Returns when everything journaled so far is on disk (before telling a client an id it may rely on).

@@ -129,6 +129,7 @@ extension Kernel {
             "cancel_grace": "\(s.cancelGrace)", "layer_drain_timeout": "\(s.drainTimeout)",
             "drain_timeout": "\(c.runner.drainTimeout)", "journal_sync": "\(c.journalSynchronous)",
             "idempotency_retention": "\(c.runner.idempotencyRetention)",
+            "journal_group_delay": "\(c.journalGroupDelay)",
             "sandbox": c.sandbox.rawValue, "service_user": c.serviceUser ?? "", "cgroup_root": c.cgroupRoot,
             "secrets_dir": c.secretsDirectory ?? "",
         ]

@@ -52,7 +52,7 @@ public final class Kernel: Service, Sendable {
         self.catalog = try Catalog.load(directory: config.shareDirectory + "/kernel")
         // A journal of schema 1 (issues 2–8) is upgraded to events as it is opened, in one transaction.
         self.journal = try SQLiteJournal(path: config.dataDirectory + "/journal.sqlite",
-                                         synchronous: config.journalSynchronous,
+                                         synchronous: config.journalSynchronous, groupDelay: config.journalGroupDelay,
                                          upgrade: LegacyJournal.upgrade(catalog: catalog))
         var layers: [String: LayerSupervisor] = [:]
         let journal = self.journal

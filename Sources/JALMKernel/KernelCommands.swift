@@ -95,7 +95,7 @@ public struct KernelCommands: Sendable {
     }
 
     /// Waits until the execution ends or `timeout` passes: its final view, or nil if it still runs.
-    public func waitForEnd(id: String, timeout: Duration) async -> JSONValue? {
+    public func waitForEnd(id: String, timeout: Duration) async -> ExecutionSnapshot? {
         await kernel.runner.waitForEnd(id: id, timeout: timeout)
     }
 
@@ -103,7 +103,7 @@ public struct KernelCommands: Sendable {
     public func flush() async throws(RunnerError) { try await kernel.runner.flush() }
 
     /// An execution as `GET /exec/{id}` shows it.
-    public func view(id: String) throws(RunnerError) -> JSONValue {
+    public func view(id: String) throws(RunnerError) -> ExecutionSnapshot {
         try kernel.runner.view(id: id)
     }
 
@@ -114,7 +114,7 @@ public struct KernelCommands: Sendable {
 
     /// Asks a running execution to stop and returns its view once it ended (or after 10 s); `conflict` when
     /// it already ended, `not_found` when there is none.
-    public func cancel(id: String) async throws(RunnerError) -> JSONValue {
+    public func cancel(id: String) async throws(RunnerError) -> ExecutionSnapshot {
         try await kernel.runner.cancel(id: id)
     }
 }

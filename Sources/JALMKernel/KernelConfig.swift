@@ -25,6 +25,8 @@ public struct KernelConfig: Sendable {
     public var supervisor: SupervisorSettings
     public var runner = RunnerSettings()
     public var journalSynchronous: Synchronous = .full
+    /// How long a journal write that no one waits for may wait to share a commit with others.
+    public var journalGroupDelay: Duration = SQLiteJournal.defaultGroupDelay
     /// `enforce` (default): a layer that cannot be confined does not start. `degraded`: it starts without
     /// cgroup limits, and /health, /layers and the log say so. `off`: no launcher at all (development).
     public var sandbox: SandboxMode = .enforce
@@ -123,6 +125,12 @@ public struct KernelConfig: Sendable {
                 case "normal": journalSynchronous = .normal
                 default: throw RunnerError(.invalidInput, "\(name): journal_sync must be full or normal", at: at)
                 }
+            case "journal_group_delay":
+                let d = try duration()
+                guard d <= .seconds(1) else {
+                    throw RunnerError(.invalidInput, "\(name): journal_group_delay must be from 0 to 1s", at: at)
+                }
+                journalGroupDelay = d
             default:
                 throw RunnerError(.invalidInput, "\(name): unknown setting \"\(key)\"", at: at)
             }

@@ -8,18 +8,19 @@ import Synchronization
 /// is rolled back and applied again with each entry in its own SAVEPOINT, so that the bad entry fails alone
 /// and the rest still commit, in FIFO order. The fast path costs no savepoints.
 final class JournalCommitter: Sendable {
-    let queue = WriteQueue()
+    let queue: WriteQueue
     /// Only the writer thread locks it, so the lock is never contended; it makes the writer Sendable.
     private let writer: Mutex<JournalWriter>
     let stats = Mutex(SQLiteJournal.Stats())
 
-    init(writer: sending JournalWriter) {
+    init(writer: sending JournalWriter, groupDelay: Duration) {
         self.writer = Mutex(writer)
+        self.queue = WriteQueue(groupDelay: groupDelay)
     }
 
     /// Runs until the queue is closed and drained, then closes the writer connection.
     func run() {
-        while let batch = queue.takeAll() { commit(batch) }
+        while let batch = queue.takeAll() { if !batch.isEmpty { commit(batch) } }
         writer.withLock { $0.db.close() }
     }
 

@@ -28,14 +28,18 @@ public final class SQLiteJournal: Journal, LayerHistory, Sendable {
 
     public let path: String
     public let owner: FencingToken
+    /// How long a group write may wait for company: `journal_group_delay`.
+    public static let defaultGroupDelay: Duration = .milliseconds(10)
     private let committer: JournalCommitter
     private let writerThread: Mutex<OSThread?>
     let readers: [ReaderSlot]
     private let nextReader = Atomic<Int>(0)
 
     /// Opens (creating or upgrading) the journal at `path`, whose directory must exist, claims it, and starts
-    /// the writer thread. `upgrade` turns the executions of a schema-1 journal into events.
-    public init(path: String, synchronous: Synchronous = .full, readers: Int = 4, upgrade: LegacyUpgrade? = nil)
+    /// the writer thread. `upgrade` turns the executions of a schema-1 journal into events. A group write
+    /// waits at most `groupDelay` for a durable one to share its commit.
+    public init(path: String, synchronous: Synchronous = .full, readers: Int = 4,
+                groupDelay: Duration = SQLiteJournal.defaultGroupDelay, upgrade: LegacyUpgrade? = nil)
         throws(RunnerError)
     {
         self.path = path
@@ -47,7 +51,7 @@ public final class SQLiteJournal: Journal, LayerHistory, Sendable {
         var slots: [ReaderSlot] = []
         for _ in 0..<max(1, readers) { slots.append(try ReaderSlot(path: path)) }
         self.readers = slots
-        let committer = JournalCommitter(writer: JournalWriter(db: db, epoch: epoch))
+        let committer = JournalCommitter(writer: JournalWriter(db: db, epoch: epoch), groupDelay: groupDelay)
         self.committer = committer
         // A joinable OS thread: the writer blocks in fsync and must stay off the cooperative pool.
         do {

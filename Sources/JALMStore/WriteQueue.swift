@@ -1,7 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import JALMCore
+import JALMPlatform
 
 /// One call's writes waiting for the writer thread, all-or-nothing, and who to tell when they are done.
 struct PendingWrite: Sendable {
@@ -17,55 +15,72 @@ struct PendingWrite: Sendable {
     var isEmpty: Bool { if case .journal(let w) = change { w.isEmpty } else { false } }
 }
 
-/// The FIFO between callers and the writer thread: a pthread mutex and condition variable, because the
-/// writer is an OS thread that sleeps until there is work (Synchronization's `Mutex` has no condition).
+/// The FIFO between callers and the writer thread. A durable write wakes the writer at once; group writes
+/// wait for the next durable one, for `groupDelay`, or for `groupBatch` of them, whichever comes first, so
+/// that a step's result does not cost a wake-up of the writer of its own.
 final class WriteQueue: @unchecked Sendable {
-    // `pending` and `closed` are only touched with `mutex` held; that is what makes this @unchecked Sendable.
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    // Everything below `lock` is only touched with it held; that is what makes this @unchecked Sendable.
+    private let lock = ConditionLock()
     private var pending: [PendingWrite] = []
     private var closed = false
+    /// A durable write (or a close) is waiting: the writer must not wait any longer.
+    private var urgent = false
+    /// When the oldest group write arrived (monotonic ns), if one waits.
+    private var firstGroupAt: UInt64?
+    private var writerSleeping = false
+    let groupDelayNs: UInt64
+    static let groupBatch = 256
 
-    init() {
-        pthread_mutex_init(mutex, nil)
-        pthread_cond_init(condition, nil)
+    init(groupDelay: Duration) {
+        let c = groupDelay.components
+        groupDelayNs = UInt64(max(0, c.seconds)) * 1_000_000_000 + UInt64(max(0, c.attoseconds / 1_000_000_000))
     }
 
-    deinit {
-        pthread_cond_destroy(condition)
-        pthread_mutex_destroy(mutex)
-        condition.deallocate()
-        mutex.deallocate()
-    }
-
-    /// Appends `entry` and wakes the writer; false (and nothing queued) once the queue is closed.
+    /// Appends `entry` and wakes the writer if it must go now; false (and nothing queued) once closed.
     func enqueue(_ entry: PendingWrite) -> Bool {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
+        lock.lock()
+        defer { lock.unlock() }
         guard !closed else { return false }
         pending.append(entry)
-        pthread_cond_signal(condition)
+        if entry.durable || pending.count >= Self.groupBatch { urgent = true }
+        if firstGroupAt == nil { firstGroupAt = monotonicNanoseconds() }
+        if writerSleeping && (urgent || pending.count == 1) { lock.signal() }
         return true
     }
 
-    /// Blocks until something is queued, then takes all of it, oldest first. Nil when the queue is closed and
-    /// empty: entries queued before `close()` are still handed out, so that closing drains.
+    /// Blocks until there is something to commit now, then takes all of it, oldest first. Nil when the queue
+    /// is closed and empty: entries queued before `close()` are still handed out, so that closing drains.
     func takeAll() -> [PendingWrite]? {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        while pending.isEmpty && !closed { pthread_cond_wait(condition, mutex) }
-        if pending.isEmpty { return nil }
-        defer { pending = [] }
+        lock.lock()
+        defer { lock.unlock() }
+        while !closed && !urgent {
+            writerSleeping = true
+            if let first = firstGroupAt {
+                let due = first + groupDelayNs
+                if monotonicNanoseconds() >= due { writerSleeping = false; break }
+                lock.wait(untilMonotonicNanoseconds: due)
+            } else {
+                lock.wait()
+            }
+            writerSleeping = false
+        }
+        writerSleeping = false
+        if pending.isEmpty { return closed ? nil : [] }
+        defer {
+            pending = []
+            urgent = false
+            firstGroupAt = nil
+        }
         return pending
     }
 
     /// Refuses further entries and wakes the writer; true only for the call that closed it.
     func close() -> Bool {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
+        lock.lock()
+        defer { lock.unlock() }
         guard !closed else { return false }
         closed = true
-        pthread_cond_broadcast(condition)
+        lock.broadcast()
         return true
     }
 }

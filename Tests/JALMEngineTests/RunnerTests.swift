@@ -54,13 +54,13 @@ final class TestClock: Sendable {
         #expect(w.layers.calls[1].input == ["prev": 7], "the template read the first output")
         #expect(w.layers.calls[1].traceID == s.id)
         w.layers.reply(1, .ok(["done": true]))
-        let view = try #require(await w.runner.waitForEnd(id: s.id, timeout: .seconds(5)))
+        let view = try #require(await w.runner.waitForEnd(id: s.id, timeout: .seconds(5))).json
         #expect(view["state"] == "completed")
         #expect(view["outputs"]?["b"] == ["done": true])
         #expect(view["steps"]?[0]?["runs"]?[0]?["pid"] == 9)
         #expect(w.journal.kinds(s.id) == ["submitted", "started", "step.ok", "step.ok", "finished"])
         #expect(w.runner.runningCount == 0)
-        #expect(try w.runner.view(id: s.id) == view, "the journal's fold shows what memory showed")
+        #expect(try w.runner.view(id: s.id).json == view, "the journal's fold shows what memory showed")
     }
 
     @Test func anAcknowledgedSubmissionReturnsOnlyOnceItIsOnDisk() async throws {
@@ -136,7 +136,7 @@ final class TestClock: Sendable {
         #expect(w.layers.calls.count == 2)
         // upstream_error is retryable by default, but this layer says it is not: no third attempt.
         w.layers.reply(1, .failed(CallFailure(.upstreamError, "400", retryable: false)))
-        let view = try #require(await w.runner.waitForEnd(id: s.id, timeout: .seconds(5)))
+        let view = try #require(await w.runner.waitForEnd(id: s.id, timeout: .seconds(5))).json
         #expect(view["state"] == "failed")
         #expect(view["error"]?["retryable"] == false)
         #expect(view["steps"]?[0]?["runs"]?[0]?["error"]?["retryable"] == true)
@@ -150,7 +150,7 @@ final class TestClock: Sendable {
         try await Task.sleep(for: .milliseconds(50))
         #expect(w.layers.wasCancelled(0))
         w.layers.reply(0, .failed(CallFailure(.cancelled, "stopped")))
-        let view = try await cancelled
+        let view = try await cancelled.json
         #expect(view["state"] == "cancelled")
         await #expect(throws: RunnerError.self) { try await w.runner.cancel(id: s.id) }
     }
@@ -162,7 +162,7 @@ final class TestClock: Sendable {
         let s = try await w.runner.submit(body: body, contentType: nil, idempotencyKey: nil, acknowledge: true)
         #expect(w.layers.calls[0].input == ["auth": "Bearer s3cr3t-value"])
         w.layers.reply(0, .ok(["echo": "Bearer s3cr3t-value"]))
-        let view = try #require(await w.runner.waitForEnd(id: s.id, timeout: .seconds(5)))
+        let view = try #require(await w.runner.waitForEnd(id: s.id, timeout: .seconds(5))).json
         #expect(view["outputs"]?["a"]?["echo"] == "Bearer ***")
         let journaled = w.journal.state.withLock { "\($0.rows[s.id]!.execution.events)" }
         #expect(!journaled.contains("s3cr3t-value"))
@@ -175,7 +175,7 @@ final class TestClock: Sendable {
         #expect(w.layers.calls.count == 1, "the write went out after its dispatch was on disk")
         // kill -9: the runner and its layers are gone; a new one opens the same journal.
         let next = await World(journal: w.journal.reopened()).started()
-        let view = try #require(await next.runner.waitForEnd(id: s.id, timeout: .seconds(5)))
+        let view = try #require(await next.runner.waitForEnd(id: s.id, timeout: .seconds(5))).json
         #expect(view["state"] == "failed")
         #expect(view["error"]?["code"] == "unknown")
         #expect(next.layers.calls.isEmpty, "a write that may have happened is not run again")
@@ -188,7 +188,7 @@ final class TestClock: Sendable {
         let next = await World(journal: w.journal.reopened()).started()
         #expect(next.layers.calls.map(\.op) == ["pure"], "the first step ended ok and is not run again")
         next.layers.reply(0, .ok([:]))
-        let view = try #require(await next.runner.waitForEnd(id: s.id, timeout: .seconds(5)))
+        let view = try #require(await next.runner.waitForEnd(id: s.id, timeout: .seconds(5))).json
         #expect(view["state"] == "completed")
     }
 

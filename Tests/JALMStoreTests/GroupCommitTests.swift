@@ -70,6 +70,20 @@ import Testing
         }
     }
 
+    @Test func aGroupWriteAloneCommitsAfterTheGroupDelay() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let journal = try SQLiteJournal(path: dir.database, groupDelay: .milliseconds(50))
+        defer { journal.close() }
+        let clock = ContinuousClock()
+        let start = clock.now
+        #expect(await journal.commit([create("ex_1")], .group) == nil)
+        let waited = clock.now - start
+        #expect(waited >= .milliseconds(40), "it waited for company: \(waited)")
+        #expect(waited < .seconds(5))
+        #expect(try journal.execution(id: "ex_1") != nil)
+    }
+
     @Test func closeDrainsQueuedWrites() async throws {
         let dir = TempDir()
         defer { dir.remove() }
