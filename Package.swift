@@ -166,6 +166,15 @@ let package = Package(
         .target(name: "PostgresTestServer", path: "Tests/PostgresTestServer", swiftSettings: settings),
         .testTarget(name: "IODBTests", dependencies: ["jalm-layer-io-db", "JALMLayerKit", "PostgresTestServer"], swiftSettings: settings),
         .testTarget(name: "RenderHTMLTests", dependencies: ["RenderHTMLKit", "JALMLayerKit"], swiftSettings: settings),
+        // The HTTP API in process: the real routes over a real kernel, driven by Hummingbird's test client.
+        .testTarget(
+            name: "JALMAPITests",
+            dependencies: [
+                "JALMAPI", "JALMKernel", "JALMWire", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: settings),
         .testTarget(name: "EndToEndTests", dependencies: ["JALMWire", "JALMCapsule", "JALMClient", "JALMStore", "PostgresTestServer"], swiftSettings: settings),
     ]
 )
