@@ -13,7 +13,9 @@ extension JournalEntry {
             r.attempt = attempt
         }
         switch event {
-        case .submitted, .started, .cancelRequested:
+        case .submitted(let startsNow):
+            if !startsNow { r.payload = ["q": true] }
+        case .started, .cancelRequested:
             break
         case .stepSkipped(let i):
             step(i)
@@ -23,23 +25,21 @@ extension JournalEntry {
             step(i, attempt)
             var o = Self.receipt(receipt)
             o["o"] = output
-            o["ms"] = .int(at - dispatchedAt)
+            if at > dispatchedAt { o["ms"] = .int(at - dispatchedAt) }
             r.payload = .object(o)
         case .stepFailed(let i, let attempt, let state, let dispatchedAt, let receipt, let error, let retryAt):
             step(i, attempt)
             var o = Self.receipt(receipt)
             o["s"] = .string(state.rawValue)
             o["e"] = error.json
-            if let dispatchedAt { o["ms"] = .int(at - dispatchedAt) }
+            if let dispatchedAt, at > dispatchedAt { o["ms"] = .int(at - dispatchedAt) }
             if let retryAt { o["r"] = .int(retryAt) }
             r.payload = .object(o)
         case .stepUnknown(let i, let attempt, let error):
             step(i, attempt)
             r.payload = ["e": error.json]
         case .finished(let state, let error):
-            var o: [String: JSONValue] = ["s": .string(state.rawValue)]
-            if let error { o["e"] = error.json }
-            r.payload = .object(o)
+            r.payload = Self.endPayload(state, error)
         }
         return r
     }
@@ -66,7 +66,7 @@ extension JournalEntry {
         let receipt = Receipt(pid: p?["p"]?.intValue.map { Int($0) }, version: p?["v"]?.stringValue)
         let event: ExecutionEvent
         switch r.kind {
-        case "submitted": event = .submitted
+        case "submitted": event = .submitted(startsNow: p?["q"]?.boolValue != true)
         case "started": event = .started
         case "cancel.requested": event = .cancelRequested
         case "step.skipped": event = .stepSkipped(step: try stepIndex())
@@ -83,7 +83,7 @@ extension JournalEntry {
                                 error: try error(), retryAt: p?["r"]?.intValue)
         case "step.unknown": event = .stepUnknown(step: try stepIndex(), attempt: try attempt(), error: try error())
         case "finished":
-            guard let s = p?["s"]?.stringValue, let state = ExecutionState(rawValue: s), state.isFinal else {
+            guard let state = ExecutionState(rawValue: p?["s"]?.stringValue ?? "completed"), state.isFinal else {
                 throw bad("no final state")
             }
             event = .finished(state: state, error: p?["e"].flatMap(RunnerError.init(json:)))
@@ -91,6 +91,15 @@ extension JournalEntry {
             throw bad("unknown kind")
         }
         self.init(seq: r.seq, at: r.at, event: event)
+    }
+
+    /// An end's payload: nothing for a plain completion (the common case, kept small), else its state and
+    /// error.
+    static func endPayload(_ state: ExecutionState, _ error: RunnerError?) -> JSONValue? {
+        if state == .completed && error == nil { return nil }
+        var o: [String: JSONValue] = ["s": .string(state.rawValue)]
+        if let error { o["e"] = error.json }
+        return .object(o)
     }
 
     private static func receipt(_ r: Receipt) -> [String: JSONValue] {
@@ -122,9 +131,7 @@ extension ExecutionEvent {
 extension ExecutionEvent {
     /// The record of an execution's end, for an execution whose plan cannot be built.
     public static func finishedRecord(seq: Int, at: Int64, state: ExecutionState, error: RunnerError?) -> EventRecord {
-        var o: [String: JSONValue] = ["s": .string(state.rawValue)]
-        if let error { o["e"] = error.json }
-        return EventRecord(seq: seq, at: at, kind: ExecutionEvent.finished(state: state, error: error).kind,
-                           payload: .object(o))
+        EventRecord(seq: seq, at: at, kind: ExecutionEvent.finished(state: state, error: error).kind,
+                    payload: JournalEntry.endPayload(state, error))
     }
 }

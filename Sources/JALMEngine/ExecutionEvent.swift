@@ -15,8 +15,10 @@ public struct Receipt: Sendable, Hashable {
 /// What happened to an execution: the vocabulary of its history. The machine changes its state only by
 /// applying these, whether it decides them live or reads them back after a crash, so the two cannot differ.
 public enum ExecutionEvent: Sendable, Hashable {
-    /// Accepted: the capsule is in the journal.
-    case submitted
+    /// Accepted: the capsule is in the journal. `startsNow`: it started at once (today, always: no queue
+    /// stands between acceptance and the first step; one `started` event would repeat the same instant).
+    case submitted(startsNow: Bool)
+    /// A submission that waited (in a queue, or across a restart) has started.
     case started
     /// The step's `when:` was false.
     case stepSkipped(step: Int)

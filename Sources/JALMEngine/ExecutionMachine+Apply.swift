@@ -8,8 +8,12 @@ extension ExecutionMachine.State {
         lastSeq = max(lastSeq, entry.seq)
         let at = entry.at
         switch entry.event {
-        case .submitted:
+        case .submitted(let startsNow):
             createdAt = at
+            if startsNow {
+                startedAt = at
+                phase = .running
+            }
         case .started:
             startedAt = at
             phase = .running

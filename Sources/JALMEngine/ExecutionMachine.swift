@@ -93,9 +93,8 @@ public struct ExecutionMachine: Sendable {
 
     mutating func start(acknowledge: Bool, at: Int64) {
         guard state.phase == .pending, state.lastSeq == 0 else { return }
-        record(.submitted, at: at, journal: acknowledge ? .durable : .group)
+        record(.submitted(startsNow: true), at: at, journal: acknowledge ? .durable : .group)
         if acknowledge { deferUntilDurable(.acknowledge) }
-        record(.started, at: at)
         advance(at: at)
     }
 

@@ -16,7 +16,7 @@ public enum LegacyJournal {
     static func convert(_ x: LegacyExecution, catalog: Catalog) -> (events: [EventRecord], summary: ExecutionSummary) {
         let summary = ExecutionSummary(state: x.state, startedAt: x.startedAt, finishedAt: x.finishedAt, error: x.error)
         let finalState = ExecutionState(rawValue: x.state).flatMap { $0.isFinal ? $0 : nil }
-        var entries: [(at: Int64, event: ExecutionEvent)] = [(x.createdAt, .submitted)]
+        var entries: [(at: Int64, event: ExecutionEvent)] = [(x.createdAt, .submitted(startsNow: false))]
         if x.state != ExecutionState.pending.rawValue { entries.append((x.startedAt ?? x.createdAt, .started)) }
         guard let plan = try? Plan(capsule: CapsuleParser.parse(Document.parse(Array(x.capsule.utf8), contentType: nil)),
                                    catalog: catalog)
@@ -82,5 +82,9 @@ public enum LegacyJournal {
 
 extension JournalEntry {
     /// The record of an event that names no step.
-    var headerRecord: EventRecord { EventRecord(seq: seq, at: at, kind: event.kind) }
+    var headerRecord: EventRecord {
+        var r = EventRecord(seq: seq, at: at, kind: event.kind)
+        if case .submitted(false) = event { r.payload = ["q": true] }
+        return r
+    }
 }

@@ -58,7 +58,7 @@ final class TestClock: Sendable {
         #expect(view["state"] == "completed")
         #expect(view["outputs"]?["b"] == ["done": true])
         #expect(view["steps"]?[0]?["runs"]?[0]?["pid"] == 9)
-        #expect(w.journal.kinds(s.id) == ["submitted", "started", "step.ok", "step.ok", "finished"])
+        #expect(w.journal.kinds(s.id) == ["submitted", "step.ok", "step.ok", "finished"])
         #expect(w.runner.runningCount == 0)
         #expect(try w.runner.view(id: s.id).json == view, "the journal's fold shows what memory showed")
     }

@@ -32,10 +32,16 @@ final class Zygote: @unchecked Sendable {
         self.argv = argv
     }
 
-    /// Starts the owning thread, which starts the process and serves jobs forever.
+    private let started = Atomic<Bool>(false)
+
+    /// Starts the owning thread, which starts the process and serves jobs forever; only the first call does.
+    /// The pool calls it at the first run, so a layer that never runs a script holds no interpreter.
     func start() {
-        let started = OSThread.startDetached { self.serve() }
-        precondition(started, "cannot start the zygote's owning thread")
+        guard started.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else {
+            return
+        }
+        let ok = OSThread.startDetached { self.serve() }
+        precondition(ok, "cannot start the zygote's owning thread")
     }
 
     /// Set while the zygote cannot be started: runs then fail at once instead of waiting for it.
@@ -43,6 +49,7 @@ final class Zygote: @unchecked Sendable {
 
     /// Runs one request line; `done` gets the zygote's answer (or a synthetic `error`).
     func submit(_ job: Job) {
+        start()
         if failing.load(ordering: .relaxed) {
             job.done(Self.cannotStart)
             return

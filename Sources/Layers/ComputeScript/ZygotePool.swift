@@ -12,10 +12,10 @@ final class ZygotePool: Sendable {
     private let state: Mutex<State>
     private let nextID = Atomic<UInt64>(1)
 
+    /// The zygotes start at their first run, not here: an idle compute-script holds no interpreter.
     init(count: Int, argv: [String]) {
         zygotes = (0..<count).map { Zygote(index: $0, argv: argv) }
         state = Mutex(State(free: Array(0..<count)))
-        for z in zygotes { z.start() }
     }
 
     /// Runs one request on a free zygote, its wall clock capped so that it answers 100 ms before
