@@ -50,6 +50,7 @@ extension JournalEntry {
         func bad(_ why: String) -> RunnerError {
             RunnerError(.internal, "journal event \(r.seq) (\(r.kind)) cannot be read: \(why)")
         }
+        let p = r.payload
         func stepIndex() throws(RunnerError) -> Int {
             guard let a = r.address, let i = plan.index(of: a) else { throw bad("no step \(r.address ?? "(none)")") }
             return i
@@ -59,10 +60,10 @@ extension JournalEntry {
             return n
         }
         func error() throws(RunnerError) -> RunnerError {
-            guard let e = r.payload?["e"], let error = RunnerError(json: e) else { throw bad("no error") }
+            guard let e = p?["e"], let error = RunnerError(json: e) else { throw bad("no error") }
             return error
         }
-        let p = r.payload
+        if r.payloadText != nil && p == nil { throw bad("its payload is not JSON") }
         let receipt = Receipt(pid: p?["p"]?.intValue.map { Int($0) }, version: p?["v"]?.stringValue)
         let event: ExecutionEvent
         switch r.kind {

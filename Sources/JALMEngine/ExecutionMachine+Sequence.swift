@@ -38,8 +38,8 @@ extension ExecutionMachine {
     /// The step's `when:` over the outputs so far, and its references to skipped steps.
     func gate(_ i: Int) -> Gate {
         let step = plan.steps[i].step
+        if step.when == nil && !state.steps.contains(where: { $0.status == .skipped }) { return .run }
         let skipped = self.skipped
-        if step.when == nil && skipped.isEmpty { return .run }
         do {
             if step.when != nil {
                 let root = StepCondition.root(capsule: plan.capsule, executionID: id, outputs: outputs, skipped: skipped)

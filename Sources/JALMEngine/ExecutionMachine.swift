@@ -138,7 +138,9 @@ public struct ExecutionMachine: Sendable {
 
     func call(_ i: Int, attempt n: Int) -> StepCall {
         let step = plan.steps[i]
+        // A constant input reads no output: spare building them.
+        let reads: Bool = if case .constant = step.input { false } else { true }
         return StepCall(step: i, attempt: n, idempotencyKey: step.idempotencyKey(execution: id),
-                        timeoutMs: step.timeoutMs, outputs: outputs)
+                        timeoutMs: step.timeoutMs, outputs: reads ? outputs : [:])
     }
 }

@@ -116,7 +116,7 @@ struct JournalWriter {
     private func insert(_ e: EventRecord, execution n: Int64) throws(RunnerError) {
         try db.run(Self.insertEventSQL, [
             .integer(n), .integer(Int64(e.seq)), .integer(e.at), .text(e.kind), .text(e.address),
-            .integer(e.attempt.map(Int64.init)), .json(e.payload),
+            .integer(e.attempt.map(Int64.init)), e.payloadText.map { .textBytes($0) } ?? .null,
         ])
     }
 

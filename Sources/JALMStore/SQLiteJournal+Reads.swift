@@ -131,7 +131,7 @@ extension SQLiteJournal {
             while try s.step() {
                 out.append(EventRecord(seq: Int(s.int64(at: 0)), at: s.int64(at: 1), kind: s.string(at: 2) ?? "",
                                        address: s.string(at: 3), attempt: s.optionalInt64(at: 4).map { Int($0) },
-                                       payload: try s.json(at: 5)))
+                                       payloadText: s.textBytes(at: 5)))
             }
             return out
         }

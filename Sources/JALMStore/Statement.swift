@@ -8,6 +8,8 @@ public enum SQLiteValue: Sendable, Hashable {
     case real(Double)
     case text(String)
     case blob([UInt8])
+    /// UTF-8 text already in bytes.
+    case textBytes([UInt8])
 }
 
 /// A prepared statement of a `SQLiteConnection`. Parameter and column indexes are as SQLite numbers
@@ -41,6 +43,17 @@ public final class Statement {
         try check(sqlite3_bind_text(handle, Int32(index), value, -1, csqlite_transient()))
     }
 
+    /// Binds UTF-8 text given as bytes to parameter `index` (SQLite copies it).
+    public func bind(textBytes value: [UInt8], at index: Int) throws(RunnerError) {
+        // An empty text still needs a pointer: SQLite reads a NULL pointer as SQL NULL.
+        let bytes = value.isEmpty ? [0] : value
+        let rc = bytes.withUnsafeBytes {
+            sqlite3_bind_text64(handle, Int32(index), $0.baseAddress!.assumingMemoryBound(to: CChar.self),
+                                UInt64(value.count), csqlite_transient(), UInt8(SQLITE_UTF8))
+        }
+        try check(rc)
+    }
+
     /// Binds a blob to parameter `index` (SQLite copies it).
     public func bind(blob value: [UInt8], at index: Int) throws(RunnerError) {
         let rc = value.withUnsafeBytes {
@@ -63,6 +76,7 @@ public final class Statement {
         case .real(let v): try bind(v, at: index)
         case .text(let v): try bind(v, at: index)
         case .blob(let v): try bind(blob: v, at: index)
+        case .textBytes(let v): try bind(textBytes: v, at: index)
         }
     }
 
@@ -93,6 +107,13 @@ public final class Statement {
         guard let text = sqlite3_column_text(handle, Int32(index)) else { return nil }
         let count = Int(sqlite3_column_bytes(handle, Int32(index)))
         return String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self)
+    }
+
+    /// Column `index` as the bytes of its text, nil when NULL.
+    public func textBytes(at index: Int) -> [UInt8]? {
+        guard let text = sqlite3_column_text(handle, Int32(index)) else { return nil }
+        let count = Int(sqlite3_column_bytes(handle, Int32(index)))
+        return Array(UnsafeBufferPointer(start: text, count: count))
     }
 
     /// Column `index` as bytes, nil when NULL.
