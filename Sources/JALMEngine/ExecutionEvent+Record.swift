@@ -32,7 +32,8 @@ extension JournalEntry {
             var o = Self.receipt(receipt)
             o["s"] = .string(state.rawValue)
             o["e"] = error.json
-            if let dispatchedAt, at > dispatchedAt { o["ms"] = .int(at - dispatchedAt) }
+            // Written even when 0: its absence says the call never went out.
+            if let dispatchedAt { o["ms"] = .int(max(0, at - dispatchedAt)) }
             if let retryAt { o["r"] = .int(retryAt) }
             r.payload = .object(o)
         case .stepUnknown(let i, let attempt, let error):
