@@ -106,17 +106,10 @@ public enum Migrations {
             idempotency_key TEXT,
             PRIMARY KEY (execution_id, step_index, attempt)
         );
-        CREATE TABLE layer_events (
-            id INTEGER PRIMARY KEY,
-            at INTEGER NOT NULL,
-            layer TEXT NOT NULL,
-            event TEXT NOT NULL,
-            detail TEXT
-        );
-        CREATE INDEX layer_events_layer ON layer_events(layer, id);
-        """
+        """ + layerEvents
 
-    static let v2LayerEvents = """
+    /// `layer_events`, the same in schemas 1 and 2 (kept as it was by the upgrade).
+    static let layerEvents = """
         CREATE TABLE layer_events (
             id INTEGER PRIMARY KEY,
             at INTEGER NOT NULL,
@@ -131,7 +124,7 @@ public enum Migrations {
     /// rowid. `executions` is its summary, updated in the same transaction. A capsule document is stored once
     /// however many executions run it (`documents`, by hash and bytes). `step_runs` is a view of the events
     /// for people querying the file; the engine folds the events itself.
-    static let v2 = v2Executions + v2LayerEvents
+    static let v2 = v2Executions + layerEvents
 
     static let v2Executions = """
         CREATE TABLE documents (
