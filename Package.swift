@@ -65,7 +65,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: settings),
-        // Wiring, configuration, reload, systemd, the engine (for now), and the one facade the API talks to.
+        // Wiring, configuration, reload, systemd, the engine's real ports, and the one facade the API talks to.
         .target(
             name: "JALMKernel",
             dependencies: [
