@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
 # The floors that jalm's figures are divided by, measured in the same run (bench/run.sh and bench/engine.sh
 # call this first):
-#   floor-lat.txt    C ping-pong over a socketpair, 1 frame in flight (../shared/bench/pingpong.c `lat`)
+#   floor-lat.txt    C ping-pong over a socketpair, 1 frame in flight (bench/pingpong.c, a copy of ../shared/bench/pingpong.c, `lat`)
 #   floor-pipe.txt   the same with 64 frames in flight (`pipe`)
 #   floor-fsync.txt  512-byte write + fdatasync (bench/fsync-floor.c) under DATA_ROOT, where jalm-bench puts
 #                    its data folders: the cost of one durable journal commit on that disk
 # Each ping-pong file gets a second line with the CPU both processes used per round trip (getrusage of the
 # reaped children, warm-up round trips included), the floor for the daemon's CPU per dispatch.
-# Usage: bench/floors.sh OUT DATA_ROOT. FLOOR_SRC (../shared/bench/pingpong.c), FLOOR_LAT_N (100000),
+# Usage: bench/floors.sh OUT DATA_ROOT. FLOOR_SRC (bench/pingpong.c), FLOOR_LAT_N (100000),
 # FLOOR_PIPE_N (200000), FLOOR_FSYNC_N (2000) change what runs; the test suite shortens them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:?usage: bench/floors.sh OUT DATA_ROOT}
 DATA_ROOT=${2:?usage: bench/floors.sh OUT DATA_ROOT}
-FLOOR_SRC=${FLOOR_SRC:-../shared/bench/pingpong.c}
+FLOOR_SRC=${FLOOR_SRC:-bench/pingpong.c}
 LAT_N=${FLOOR_LAT_N:-100000}
 PIPE_N=${FLOOR_PIPE_N:-200000}
 FSYNC_N=${FLOOR_FSYNC_N:-2000}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks with their floor in the same run: builds release binaries, runs the floors (bench/floors.sh:
-# the C socketpair ping-pong of ../shared/bench/pingpong.c, and a write + fdatasync on the data folders'
+# the C socketpair ping-pong of bench/pingpong.c (a copy of ../shared/bench/pingpong.c), and a write + fdatasync on the data folders'
 # disk), then jalm-bench (dispatch, end to end, io-file small files beside bench/iofile-direct.c doing the
 # same file ops in C), and prints ratios. `bench/run.sh engine` is bench/engine.sh: the engine figures as one
 # table. BASELINE=/path/to/checkout also runs the end-to-end figures against that checkout's release jalmd
