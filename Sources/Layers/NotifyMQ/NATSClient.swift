@@ -2,7 +2,9 @@ import JALMWire
 
 /// One publish to a named nats-server, run on a `BlockingIO` thread: connect, then CONNECT, the
 /// publish and a PING pipelined in one write, then the server's INFO, any `-ERR`, and the PONG (or the
-/// JetStream PubAck).
+/// JetStream PubAck). A message over the INFO's `max_payload` is `resource_exhausted` as soon as the INFO
+/// is read: the server answers such a message with `-ERR` and closes at once, and the close (a failed
+/// send, a reset) can reach this client before the error does.
 ///
 /// As with Redis, the pipelined write means a server that stalls after receiving it still handles the
 /// message, so a retry sends the same `Nats-Msg-Id` again: JetStream drops that duplicate
@@ -26,16 +28,26 @@ struct NATSClient {
         if let inbox = p.inbox { out += Array("SUB \(inbox) 1\r\n".utf8) }
         out += NATSProtocol.hpub(subject: p.subject, replyTo: p.inbox, headers: p.headers, payload: p.payload)
         out += Array("PING\r\n".utf8)
-        try client.connection.send(out)
-        try client.readInfo()
+        // The INFO arrived before anything was sent, so it can be read even when the send failed.
+        var sendFailure: CallFailure?
+        do { try client.connection.send(out) } catch { sendFailure = error }
+        let maxPayload: Int?
+        do { maxPayload = try client.readInfo() } catch { throw sendFailure ?? error }
+        let size = NATSProtocol.headerBlock(p.headers).count + p.payload.count
+        if let maxPayload, size > maxPayload {
+            throw NATSReplies.failure("Maximum Payload Exceeded: \(size) bytes of headers and message over the "
+                                      + "server's max_payload of \(maxPayload)", label: label)
+        }
+        if let sendFailure { throw sendFailure }
         guard let (block, body) = try client.awaitReplies(inbox: p.inbox) else {
             return ["subject": .string(p.subject), "confirmed": true]
         }
         return try NATSReplies.pubAck(block: block, body: body, subject: p.subject, label: label)
     }
 
-    /// The server's greeting; refuses servers this client cannot talk to properly.
-    private func readInfo() throws(CallFailure) {
+    /// The server's greeting; refuses servers this client cannot talk to properly. Returns its
+    /// `max_payload`, when it says one.
+    private func readInfo() throws(CallFailure) -> Int? {
         guard case .info(let json) = NATSProtocol.parse(try connection.readLine()) else {
             throw CallFailure(.upstreamError, "\(label) did not greet with INFO: is it a NATS server?",
                               details: ["reason": "protocol_error"])
@@ -49,6 +61,7 @@ struct NATSClient {
             throw CallFailure(.upstreamError, "\(label) does not support message headers (nats-server 2.2 or later is needed)",
                               retryable: false, details: ["reason": "headers_unsupported"])
         }
+        return info["max_payload"]?.intValue.map { Int($0) }
     }
 
     /// Reads until PONG and, when `inbox` is given, a message on it (JetStream may answer before or after
