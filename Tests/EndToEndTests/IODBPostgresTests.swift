@@ -9,7 +9,7 @@ import Testing
 @Suite(.serialized) struct IODBPostgresTests {
     @Test func everyGuaranteeHoldsOnPostgreSQL() throws {
         if let reason = PostgresTestServer.unavailableReason {
-            print("SKIP: IODBPostgresTests: \(reason)")
+            MissingTool.report("PostgreSQL (\(reason))", installedBy: "scripts/deps.d/io-db.apt")
             return
         }
         let service = try PostgresService()

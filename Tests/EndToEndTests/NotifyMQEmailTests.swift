@@ -6,7 +6,7 @@ import Testing
 @Suite(.serialized) struct NotifyMQEmailTests {
     static func start(secrets: [String: String] = [:]) throws -> (SMTPService, Daemon)? {
         guard SMTPService.available else {
-            print("SKIP: aiosmtpd or openssl is missing (scripts/deps.d/notify-mq.pip, notify-mq.apt)")
+            MissingTool.report("aiosmtpd or openssl", installedBy: "scripts/deps.d/notify-mq.pip, notify-mq.apt")
             return nil
         }
         let smtp = try SMTPService()

@@ -9,7 +9,7 @@ import Testing
 @Suite(.serialized) struct NotifyMQNATSTests {
     static func start(secrets: [String: String]? = nil) throws -> (NATSService, Daemon)? {
         guard Loopback.have(NATSService.binary) else {
-            print("SKIP: \(NATSService.binary) is not installed (scripts/deps.d/notify-mq.apt)")
+            MissingTool.report(NATSService.binary, installedBy: "scripts/deps.d/notify-mq.apt")
             return nil
         }
         let nats = try NATSService()

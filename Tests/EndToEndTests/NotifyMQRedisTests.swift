@@ -7,10 +7,10 @@ import Testing
 
 /// redis.xadd and redis.publish through the real daemon (sandbox enforced) to a real redis-server.
 @Suite(.serialized) struct NotifyMQRedisTests {
-    /// A redis-server and a daemon configured for it; nil after a loud SKIP when redis-server is missing.
+    /// A redis-server and a daemon configured for it; nil (a failure, see `MissingTool`) when redis-server is missing.
     static func start() throws -> (RedisService, Daemon)? {
         guard Loopback.have(RedisService.binary) else {
-            print("SKIP: \(RedisService.binary) is not installed (scripts/deps.d/notify-mq.apt)")
+            MissingTool.report(RedisService.binary, installedBy: "scripts/deps.d/notify-mq.apt")
             return nil
         }
         let redis = try RedisService()
@@ -144,7 +144,9 @@ import Testing
     }
 
     @Test func aWrongPasswordIsANonRetryableUpstreamErrorWithTheServersMessage() throws {
-        guard Loopback.have(RedisService.binary) else { print("SKIP: redis-server is not installed"); return }
+        guard Loopback.have(RedisService.binary) else {
+            return MissingTool.report(RedisService.binary, installedBy: "scripts/deps.d/notify-mq.apt")
+        }
         let redis = try RedisService()
         defer { redis.stop() }
         let daemon = try Daemon(config: TestServices.daemonConfig([redis]), secrets: ["redis_password": "wrong"])

@@ -45,11 +45,11 @@ import Testing
         #expect(out.output.contains("PASS: active only after READY=1"))
     }
 
-    /// Runs a command, its stderr merged into stdout; nil (and a printed SKIP) when it is not installed.
+    /// Runs a command, its stderr merged into stdout; nil (reported by `MissingTool`) when it is not installed.
     static func run(_ argv: [String]) throws -> (status: Int32, output: String)? {
         let path = argv[0].hasPrefix("/") ? argv[0] : "/usr/bin/" + argv[0]
         guard FileManager.default.isExecutableFile(atPath: path) else {
-            print("SKIP: \(argv[0]) is not installed (scripts/deps.d/systemd.apt)")
+            MissingTool.report(argv[0], installedBy: "scripts/deps.d/systemd.apt")
             return nil
         }
         let p = Process()

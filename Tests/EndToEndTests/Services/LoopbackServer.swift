@@ -93,7 +93,7 @@ enum Loopback {
         return String(decoding: data, as: UTF8.self)
     }
 
-    /// Whether an executable exists; a test that needs a missing one prints SKIP and returns.
+    /// Whether an executable exists; a test that needs a missing one reports it (`MissingTool`) and returns.
     static func have(_ path: String) -> Bool { FileManager.default.isExecutableFile(atPath: path) }
 
     /// Reads a helper's JSON-lines output file.

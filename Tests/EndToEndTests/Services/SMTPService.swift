@@ -12,7 +12,7 @@ final class SMTPService: TestService {
     let certificate: String
     let helper: BackgroundHelper
 
-    /// Whether aiosmtpd and openssl are here; else the tests SKIP (scripts/deps.d/notify-mq.pip, .apt).
+    /// Whether aiosmtpd and openssl are here; else the tests fail (`MissingTool`; scripts/deps.d/notify-mq.pip, .apt).
     static var available: Bool {
         Loopback.have("/usr/bin/openssl") && (try? Loopback.run(Loopback.python, ["-c", "import aiosmtpd"])) != nil
     }
