@@ -12,7 +12,8 @@ public enum CapsuleParser {
     public static let topLevelKeys: Set<String> = ["intent", "vars", "secrets", "steps", "meta", "description", "name"]
 
     /// Parses a capsule object, or one wrapped as `{"jalm_config": capsule}` (pointers then start there).
-    public static func parse(_ document: JSONValue) throws(RunnerError) -> Capsule {
+    /// `defaultOps` (layer → op, from the catalog) names the op of a step that gives none.
+    public static func parse(_ document: JSONValue, defaultOps: [String: String] = [:]) throws(RunnerError) -> Capsule {
         var base = JSONPointer.root
         var body = document
         if let wrapped = document[wrapperKey] {
@@ -31,7 +32,7 @@ public enum CapsuleParser {
             intent: try intent(object, at: base),
             vars: try optionalObject(object, "vars", at: base) ?? [:],
             secretNames: try secrets(object, at: base),
-            steps: try steps(object, at: base),
+            steps: try steps(object, defaultOps: defaultOps, at: base),
             meta: try optionalObject(object, "meta", at: base).map(JSONValue.object) ?? .null,
             document: body,
             basePointer: base)
@@ -71,7 +72,9 @@ public enum CapsuleParser {
         return names
     }
 
-    static func steps(_ object: [String: JSONValue], at base: JSONPointer) throws(RunnerError) -> [Step] {
+    static func steps(_ object: [String: JSONValue], defaultOps: [String: String], at base: JSONPointer)
+        throws(RunnerError) -> [Step]
+    {
         let pointer = base.appending("steps")
         guard let value = object["steps"] else { throw invalid("steps is required", at: pointer) }
         guard case .array(let items) = value else {
@@ -84,7 +87,7 @@ public enum CapsuleParser {
         var seen: Set<String> = []
         var steps: [Step] = []
         for (i, item) in items.enumerated() {
-            let step = try StepParser.parse(item, index: i, at: pointer.appending(i))
+            let step = try StepParser.parse(item, index: i, defaultOps: defaultOps, at: pointer.appending(i))
             guard seen.insert(step.id).inserted else {
                 throw invalid("duplicate step id \"\(step.id)\"", at: step.pointer.appending("id"))
             }

@@ -113,8 +113,12 @@ enum LayersFile {
             guard !layers.contains(where: { $0.name == name }) else {
                 throw CatalogError(file: file, field: at + "/name", "layer \(name) is listed twice")
             }
+            let defaultOp = entry["default_op"]
+            if let defaultOp, defaultOp.stringValue?.isEmpty != false {
+                throw CatalogError(file: file, field: at + "/default_op", "must be a non-empty string")
+            }
             layers.append(LayerInfo(name: name, summary: entry["summary"]?.stringValue ?? "", network: network,
-                                    json: entry))
+                                    defaultOp: defaultOp?.stringValue, json: entry))
         }
         return layers
     }

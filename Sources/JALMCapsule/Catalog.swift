@@ -23,6 +23,11 @@ public struct Catalog: Sendable {
         layers.first { $0.name == name }
     }
 
+    /// Each layer's default op, for steps that name none (`CapsuleParser.parse(_:defaultOps:)`).
+    public var defaultOps: [String: String] {
+        Dictionary(layers.compactMap { l in l.defaultOp.map { (l.name, $0) } }, uniquingKeysWith: { a, _ in a })
+    }
+
     /// The cards of one layer, sorted by op.
     public func cards(inLayer layer: String) -> [StepCard] {
         cards.filter { $0.layer == layer }

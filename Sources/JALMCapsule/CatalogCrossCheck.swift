@@ -22,6 +22,12 @@ enum CatalogCrossCheck {
         for atom in atoms {
             try check(atom, against: cardsByName[atom.name])
         }
+        for (i, layer) in layers.enumerated() {
+            if let op = layer.defaultOp, cardsByName["\(layer.name).\(op)"] == nil {
+                throw CatalogError(file: LayersFile.file, field: "/layers/\(i)/default_op",
+                                   "\(layer.name) has no op \(op) (no step card step_cards/\(layer.name).\(op).yml)")
+            }
+        }
     }
 
     private static func check(_ atom: Atom, against card: StepCard?) throws(CatalogError) {

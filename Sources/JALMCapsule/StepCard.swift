@@ -56,13 +56,19 @@ public struct LayerInfo: Sendable, Hashable {
     public var summary: String
     /// `none` or `outbound`.
     public var network: String
+    /// The op a step of this layer runs when it names none (`default_op` in layers.json; io-http: `request`).
+    public var defaultOp: String?
     /// The entry as written, with any further fields, for `GET /catalog`.
     public var json: JSONValue
 
-    public init(name: String, summary: String = "", network: String = "none", json: JSONValue? = nil) {
+    public init(name: String, summary: String = "", network: String = "none", defaultOp: String? = nil,
+                json: JSONValue? = nil) {
         self.name = name
         self.summary = summary
         self.network = network
-        self.json = json ?? ["name": .string(name), "summary": .string(summary), "network": .string(network)]
+        self.defaultOp = defaultOp
+        var fallback: [String: JSONValue] = ["name": .string(name), "summary": .string(summary), "network": .string(network)]
+        if let defaultOp { fallback["default_op"] = .string(defaultOp) }
+        self.json = json ?? .object(fallback)
     }
 }

@@ -8,7 +8,9 @@ enum StepParser {
     /// Keys the design names for later issues: refused with a clear message rather than ignored.
     static let reservedKeys: Set<String> = ["name", "description", "on_error", "compensate"]
 
-    static func parse(_ value: JSONValue, index: Int, at pointer: JSONPointer) throws(RunnerError) -> Step {
+    static func parse(_ value: JSONValue, index: Int, defaultOps: [String: String] = [:], at pointer: JSONPointer)
+        throws(RunnerError) -> Step
+    {
         guard case .object(let object) = value else {
             throw invalid("a step must be an object, got \(value.typeName)", at: pointer)
         }
@@ -17,11 +19,12 @@ enum StepParser {
         guard case .object = input else {
             throw invalid("input must be an object, got \(input.typeName)", at: pointer.appending("input"))
         }
+        let layer = try name("layer", object, at: pointer)
         return Step(
             index: index,
             id: try id(object, at: pointer),
-            layer: try name("layer", object, at: pointer),
-            op: try name("op", object, at: pointer),
+            layer: layer,
+            op: try op(object, layer: layer, defaultOps: defaultOps, at: pointer),
             input: input,
             timeoutMs: try object["timeout"].map { v throws(RunnerError) in
                 try duration(v, field: "timeout", at: pointer.appending("timeout"))
@@ -53,6 +56,19 @@ enum StepParser {
             let known = keys.sorted().joined(separator: ", ")
             throw invalid("unknown step key \"\(key)\"; a step has \(known)", at: pointer.appending(key))
         }
+    }
+
+    /// `op`, or the layer's default op when the step names none.
+    static func op(_ object: [String: JSONValue], layer: String, defaultOps: [String: String], at pointer: JSONPointer)
+        throws(RunnerError) -> String
+    {
+        if object["op"] == nil, let op = defaultOps[layer] { return op }
+        if object["op"] == nil {
+            let layers = defaultOps.keys.sorted().joined(separator: ", ")
+            throw invalid("op is required: layer \"\(layer)\" has no default op"
+                          + (layers.isEmpty ? "" : " (layers with one: \(layers))"), at: pointer.appending("op"))
+        }
+        return try name("op", object, at: pointer)
     }
 
     static func id(_ object: [String: JSONValue], at pointer: JSONPointer) throws(RunnerError) -> String {

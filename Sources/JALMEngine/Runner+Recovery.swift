@@ -38,7 +38,8 @@ extension Runner {
 
     /// The machine of a stored execution, its events folded.
     func fold(_ stored: StoredExecution) throws(RunnerError) -> ExecutionMachine {
-        let capsule = try CapsuleParser.parse(Document.parse(stored.document, contentType: nil))
+        let capsule = try CapsuleParser.parse(Document.parse(stored.document, contentType: nil),
+                                              defaultOps: catalog.defaultOps)
         let plan = try Plan(capsule: capsule, catalog: catalog)
         var machine = ExecutionMachine(id: stored.id, plan: plan)
         var entries: [JournalEntry] = []

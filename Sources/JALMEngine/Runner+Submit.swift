@@ -61,7 +61,8 @@ extension Runner {
     func plan(body: [UInt8], contentType: String?) throws(RunnerError) -> Plan {
         let generation = layers.announcedOpsGeneration
         if let plan = plans.plan(for: body, contentType: contentType, generation: generation) { return plan }
-        let capsule = try CapsuleParser.parse(Document.parse(body, contentType: contentType))
+        let capsule = try CapsuleParser.parse(Document.parse(body, contentType: contentType),
+                                              defaultOps: catalog.defaultOps)
         try CapsuleValidator(catalog: catalog, announcedOps: layers.announcedOps).validate(capsule)
         let plan = try Plan(capsule: capsule, catalog: catalog)
         plans.remember(plan, for: body, contentType: contentType, generation: generation)

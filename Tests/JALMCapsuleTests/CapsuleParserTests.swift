@@ -93,6 +93,23 @@ import Testing
         expectInvalid(at: "/steps/0/op") { _ = try CapsuleParser.parse(withStep { $0["op"] = 5 }) }
     }
 
+    @Test func aStepWithoutOpRunsItsLayersDefaultOp() throws {
+        let c = try CapsuleParser.parse(withStep { $0["op"] = nil; $0["layer"] = "io-http" },
+                                        defaultOps: ["io-http": "request"])
+        #expect(c.steps[0].op == "request")
+        // An op given wins over the default.
+        let given = try CapsuleParser.parse(withStep { $0["layer"] = "io-http"; $0["op"] = "get" },
+                                            defaultOps: ["io-http": "request"])
+        #expect(given.steps[0].op == "get")
+    }
+
+    @Test func aStepWithoutOpOnALayerWithoutDefaultIsRefusedAtOp() {
+        expectInvalid(at: "/steps/0/op", "io-file\" has no default op (layers with one: io-http)") {
+            _ = try CapsuleParser.parse(withStep { $0["op"] = nil }, defaultOps: ["io-http": "request"])
+        }
+        expectInvalid(at: "/steps/0/op", "op is required") { _ = try CapsuleParser.parse(withStep { $0["op"] = nil }) }
+    }
+
     @Test func inputMustBeAnObject() {
         expectInvalid(at: "/steps/0/input") { _ = try CapsuleParser.parse(withStep { $0["input"] = ["x"] }) }
     }

@@ -53,6 +53,22 @@ import Testing
         #expect(error.field == "layer" && error.message.contains("not in layers.json"))
     }
 
+    @Test func aLayersDefaultOpIsLoadedAndServed() throws {
+        let layers = #"{"layers":[{"name":"io-file","default_op":"read"}]}"#
+        let catalog = try CatalogFixture(["layers.json": layers]).load()
+        #expect(catalog.defaultOps == ["io-file": "read"])
+        #expect(catalog.json["layers"]?[0]?["default_op"] == "read")
+    }
+
+    @Test func aDefaultOpWithoutACardIsALoadError() throws {
+        let layers = #"{"layers":[{"name":"io-file","default_op":"fetch"}]}"#
+        let error = try #require(try CatalogFixture.loadError(["layers.json": layers]))
+        #expect(error.file == "layers.json" && error.field == "/layers/0/default_op", "\(error)")
+        #expect(error.message.contains("io-file has no op fetch"), "\(error)")
+        let empty = try #require(try CatalogFixture.loadError(["layers.json": #"{"layers":[{"name":"io-file","default_op":""}]}"#]))
+        #expect(empty.field == "/layers/0/default_op")
+    }
+
     @Test func badPatternInACardIsALoadError() throws {
         let card = CatalogFixture.readCard.replacingOccurrences(of: #"pattern: "^[^/]""#, with: #"pattern: "([""#)
         let error = try #require(try CatalogFixture.loadError(["step_cards/io-file.read.yml": card]))
