@@ -52,6 +52,8 @@ public struct Step: Sendable, Hashable {
     public var retry: RetrySpec?
     /// The step's `when:` condition (docs/capsules.md): the step runs only when it is true.
     public var when: Expression?
+    /// What a failure that is not retried any more does to the execution.
+    public var onError: OnError = .fail
     /// Where the step is in the submitted document, e.g. `/steps/2`.
     public var pointer: JSONPointer
 
@@ -70,6 +72,15 @@ public struct Step: Sendable, Hashable {
 
     /// `layer.op`, as atoms.csv and plugin handshakes name an op.
     public var qualifiedOp: String { "\(layer).\(op)" }
+}
+
+/// A step's `on_error:`.
+public enum OnError: String, Sendable, Hashable {
+    /// The execution fails (the default).
+    case fail
+    /// The step ends in its error state and the execution goes on; later steps read
+    /// `$.steps.ID.state` and `$.steps.ID.error`.
+    case `continue`
 }
 
 /// A step's `retry:` object with its defaults applied.

@@ -5,19 +5,22 @@ import JALMWire
 /// A step's `when:` condition: what it sees, how it is checked before the run, how it is decided.
 ///
 /// The condition is an expression of the `expr` language (docs/expr.md) over the root object
-/// `{vars, steps: {ID: {state, output}}, execution: {id, intent}}`, where `steps` holds the steps that
-/// came before: `state` is `"ok"` (with its `output`) or `"skipped"` (with a null `output`).
+/// `{vars, steps: {ID: {state, output, error}}, execution: {id, intent}}`, where `steps` holds the steps
+/// that came before: `state` is `"ok"` (with its `output`), `"skipped"` (with a null `output`), or the state
+/// of a step that failed under `on_error: continue` (`"error"`, `"timed_out"`; a null `output` and its
+/// `error`: `{code, message, retryable, …}`).
 public enum StepCondition {
     /// The keys of the root object.
     public static let rootKeys: Set<String> = ["vars", "steps", "execution"]
 
     /// The object a condition is evaluated over.
     public static func root(capsule: Capsule, executionID: String, outputs: [String: JSONValue],
-                            skipped: Set<String>) -> JSONValue
+                            skipped: Set<String>, failed: [String: (state: String, error: JSONValue)] = [:]) -> JSONValue
     {
         var steps: [String: JSONValue] = [:]
         for (id, output) in outputs { steps[id] = ["state": "ok", "output": output] }
         for id in skipped { steps[id] = ["state": "skipped", "output": nil] }
+        for (id, f) in failed { steps[id] = ["state": .string(f.state), "output": nil, "error": f.error] }
         return ["vars": .object(capsule.vars), "steps": .object(steps),
                 "execution": ["id": .string(executionID), "intent": .string(capsule.intent)]]
     }
@@ -58,15 +61,19 @@ public enum StepCondition {
         }
     }
 
-    /// The first template in the step's input that refers to a skipped step, as an error; nil if none.
-    /// A skipped step has no output: referring to it is a clear error, not a silent null.
-    public static func skippedReference(_ step: Step, skipped: Set<String>) -> RunnerError? {
-        guard !skipped.isEmpty,
+    /// The first template in the step's input that refers to a step without an output (skipped, or failed
+    /// under `on_error: continue`), as an error; nil if none. Referring to it is a clear error, not a
+    /// silent null.
+    public static func skippedReference(_ step: Step, skipped: Set<String>, failed: Set<String> = []) -> RunnerError? {
+        guard !skipped.isEmpty || !failed.isEmpty,
               let references = try? Template.references(in: step.input, at: step.pointer.appending("input"))
         else { return nil }
         for reference in references {
-            if case .steps(let id) = reference.root, skipped.contains(id) {
-                return invalid("template \(reference.text): step \"\(id)\" was skipped (its when was false), "
+            guard case .steps(let id) = reference.root else { continue }
+            let why = skipped.contains(id) ? "was skipped (its when was false)"
+                : failed.contains(id) ? "failed (on_error: continue)" : nil
+            if let why {
+                return invalid("template \(reference.text): step \"\(id)\" \(why), "
                     + "so it has no output; give this step a when that tests $.steps.\(id).state", at: reference.pointer)
             }
         }

@@ -4,9 +4,9 @@ import JALMWire
 
 /// The rules for one entry of `steps`.
 enum StepParser {
-    static let keys: Set<String> = ["id", "layer", "op", "input", "timeout", "retry", "when"]
+    static let keys: Set<String> = ["id", "layer", "op", "input", "timeout", "retry", "when", "on_error"]
     /// Keys the design names for later issues: refused with a clear message rather than ignored.
-    static let reservedKeys: Set<String> = ["name", "description", "on_error", "compensate"]
+    static let reservedKeys: Set<String> = ["name", "description", "compensate"]
 
     static func parse(_ value: JSONValue, index: Int, defaultOps: [String: String] = [:], at pointer: JSONPointer)
         throws(RunnerError) -> Step
@@ -20,7 +20,7 @@ enum StepParser {
             throw invalid("input must be an object, got \(input.typeName)", at: pointer.appending("input"))
         }
         let layer = try name("layer", object, at: pointer)
-        return Step(
+        var step = Step(
             index: index,
             id: try id(object, at: pointer),
             layer: layer,
@@ -34,6 +34,20 @@ enum StepParser {
             },
             when: try object["when"].map { v throws(RunnerError) in try condition(v, at: pointer.appending("when")) },
             pointer: pointer)
+        if let value = object["on_error"] { step.onError = try onError(value, at: pointer.appending("on_error")) }
+        return step
+    }
+
+    /// `on_error: fail | continue`. A fallback sequence (`on_error: {steps: [...]}`) is refused as not built.
+    static func onError(_ value: JSONValue, at pointer: JSONPointer) throws(RunnerError) -> OnError {
+        if case .object(let object) = value, object["steps"] != nil {
+            throw invalid("on_error with a fallback sequence (steps) is not supported yet; on_error is fail or continue",
+                          at: pointer.appending("steps"))
+        }
+        guard case .string(let text) = value, let mode = OnError(rawValue: text) else {
+            throw invalid("on_error must be \"fail\" or \"continue\"", at: pointer)
+        }
+        return mode
     }
 
     /// `when:` parsed now, so that a malformed condition is a 422 before anything runs, with its position.

@@ -27,7 +27,8 @@ extension JournalEntry {
             o["o"] = output
             if at > dispatchedAt { o["ms"] = .int(at - dispatchedAt) }
             r.payload = .object(o)
-        case .stepFailed(let i, let attempt, let state, let dispatchedAt, let receipt, let error, let retryAt):
+        case .stepFailed(let i, let attempt, let state, let dispatchedAt, let receipt, let error, let retryAt,
+                         let continues):
             step(i, attempt)
             var o = Self.receipt(receipt)
             o["s"] = .string(state.rawValue)
@@ -35,6 +36,7 @@ extension JournalEntry {
             // Written even when 0: its absence says the call never went out.
             if let dispatchedAt { o["ms"] = .int(max(0, at - dispatchedAt)) }
             if let retryAt { o["r"] = .int(retryAt) }
+            if continues { o["c"] = true }
             r.payload = .object(o)
         case .stepUnknown(let i, let attempt, let error):
             step(i, attempt)
@@ -82,7 +84,8 @@ extension JournalEntry {
             guard let s = p?["s"]?.stringValue, let state = StepRunState(rawValue: s) else { throw bad("no state") }
             event = .stepFailed(step: try stepIndex(), attempt: try attempt(), state: state,
                                 dispatchedAt: p?["ms"]?.intValue.map { r.at - $0 }, receipt: receipt,
-                                error: try error(), retryAt: p?["r"]?.intValue)
+                                error: try error(), retryAt: p?["r"]?.intValue,
+                                continues: p?["c"]?.boolValue == true)
         case "step.unknown": event = .stepUnknown(step: try stepIndex(), attempt: try attempt(), error: try error())
         case "finished":
             guard let state = ExecutionState(rawValue: p?["s"]?.stringValue ?? "completed"), state.isFinal else {

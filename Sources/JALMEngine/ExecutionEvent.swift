@@ -27,10 +27,11 @@ public enum ExecutionEvent: Sendable, Hashable {
     /// An attempt returned an output.
     case stepSucceeded(step: Int, attempt: Int, dispatchedAt: Int64, receipt: Receipt, output: JSONValue)
     /// An attempt failed (`state`: error, timed_out or cancelled). `retryAt` is when the next attempt is
-    /// due, decided when the failure arrived; nil when the step failed for good. `dispatchedAt` is nil when
-    /// the call never reached a layer (its input could not be rendered, its condition failed).
+    /// due, decided when the failure arrived; nil when the step failed for good. `continues`: it failed for
+    /// good and the execution goes on (`on_error: continue`), decided with the failure too. `dispatchedAt`
+    /// is nil when the call never reached a layer (its input could not be rendered, its condition failed).
     case stepFailed(step: Int, attempt: Int, state: StepRunState, dispatchedAt: Int64?, receipt: Receipt,
-                    error: RunnerError, retryAt: Int64?)
+                    error: RunnerError, retryAt: Int64?, continues: Bool = false)
     /// An attempt of a step that is safe to repeat was in flight when jalmd stopped; it runs again.
     case stepInterrupted(step: Int, attempt: Int)
     /// An attempt of a step that is not safe to repeat was in flight when jalmd stopped: it may or may not

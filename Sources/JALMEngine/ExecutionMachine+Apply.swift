@@ -33,8 +33,8 @@ extension ExecutionMachine.State {
                 a.receipt = receipt
                 a.error = nil
             }
-        case .stepFailed(let i, let n, let state, let dispatchedAt, let receipt, let error, let retryAt):
-            steps[i].status = retryAt.map { .retrying(attempt: n, at: $0) } ?? .failed
+        case .stepFailed(let i, let n, let state, let dispatchedAt, let receipt, let error, let retryAt, let continues):
+            steps[i].status = retryAt.map { .retrying(attempt: n, at: $0) } ?? (continues ? .continued : .failed)
             steps[i].update(n) { a in
                 a.state = state
                 a.dispatchedAt = dispatchedAt

@@ -26,7 +26,7 @@ extension ExecutionMachine {
             end(.cancelled, during, at: at)
         case .retrying:
             end(.cancelled, during, at: at)
-        case .pending, .failed, .ok, .skipped:
+        case .pending, .failed, .ok, .skipped, .continued:
             advance(at: at)
         }
     }

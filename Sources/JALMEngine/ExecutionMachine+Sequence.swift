@@ -27,7 +27,7 @@ extension ExecutionMachine {
                 }
             case .failed:
                 return endAfterFailure(i, at: at)
-            case .running, .awaitingJournal, .retrying, .ok, .skipped:
+            case .running, .awaitingJournal, .retrying, .ok, .skipped, .continued:
                 return
             }
         }
@@ -38,17 +38,21 @@ extension ExecutionMachine {
     /// The step's `when:` over the outputs so far, and its references to skipped steps.
     func gate(_ i: Int) -> Gate {
         let step = plan.steps[i].step
-        if step.when == nil && !state.steps.contains(where: { $0.status == .skipped }) { return .run }
+        if step.when == nil && !state.steps.contains(where: { $0.status == .skipped || $0.status == .continued }) {
+            return .run
+        }
         let skipped = self.skipped
+        let failed = self.continuedAfterFailure
         do {
             if step.when != nil {
-                let root = StepCondition.root(capsule: plan.capsule, executionID: id, outputs: outputs, skipped: skipped)
+                let root = StepCondition.root(capsule: plan.capsule, executionID: id, outputs: outputs, skipped: skipped,
+                                              failed: failed)
                 if try !StepCondition.holds(step, over: root) { return .skip }
             }
         } catch {
             return .fail(error)
         }
-        return StepCondition.skippedReference(step, skipped: skipped).map { .fail($0) } ?? .run
+        return StepCondition.skippedReference(step, skipped: skipped, failed: Set(failed.keys)).map { .fail($0) } ?? .run
     }
 
     /// How the execution ends after step `i` ended without an output, as its last attempt says.

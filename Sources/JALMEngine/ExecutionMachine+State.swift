@@ -19,9 +19,9 @@ extension ExecutionMachine {
             steps = Array(repeating: StepProgress(), count: stepCount)
         }
 
-        /// The first step that has not ended ok or skipped: where the sequence stands.
+        /// The first step that has not ended ok, skipped or failed-and-continued: where the sequence stands.
         public var cursor: Int {
-            steps.firstIndex { $0.status != .ok && $0.status != .skipped } ?? steps.count
+            steps.firstIndex { $0.status != .ok && $0.status != .skipped && $0.status != .continued } ?? steps.count
         }
     }
 
@@ -53,6 +53,8 @@ extension ExecutionMachine {
         case ok
         /// Ended without an output: failed, timed out, cancelled or unknown (the last attempt says which).
         case failed
+        /// Failed for good under `on_error: continue`: ended without an output, and the execution went on.
+        case continued
     }
 
     public struct StepProgress: Sendable, Hashable {

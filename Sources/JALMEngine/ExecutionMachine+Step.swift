@@ -32,10 +32,16 @@ extension ExecutionMachine {
         case .failed(let error, let receipt):
             failed(i, attempt: n, error, receipt: receipt, dispatchedAt: dispatchedAt, jitter: jitter, at: at)
         case .refused(let error):
+            let continues = carriesOn(i)
             record(.stepFailed(step: i, attempt: n, state: .error, dispatchedAt: nil, receipt: Receipt(), error: error,
-                               retryAt: nil), at: at)
-            end(.failed, error, at: at)
+                               retryAt: nil, continues: continues), at: at)
+            continues ? advance(at: at) : end(.failed, error, at: at)
         }
+    }
+
+    /// A step that failed for good lets the execution go on: its `on_error` says so and no cancel is asked.
+    func carriesOn(_ i: Int) -> Bool {
+        plan.steps[i].step.onError == .continue && !state.cancelRequested
     }
 
     /// A failed attempt: retried after the delay its rule gives (the decision journaled with the failure,
@@ -49,10 +55,13 @@ extension ExecutionMachine {
            let delay = step.retry.delay(after: n, code: error.code, retryable: error.retryable, unit: jitter) {
             retryAt = at + delay.milliseconds
         }
+        let continues = retryAt == nil && carriesOn(i)
         record(.stepFailed(step: i, attempt: n, state: runState, dispatchedAt: dispatchedAt, receipt: receipt,
-                           error: error, retryAt: retryAt), at: at)
+                           error: error, retryAt: retryAt, continues: continues), at: at)
         if let retryAt {
             emit(.startTimer(step: i, attempt: n, at: retryAt))
+        } else if continues {
+            advance(at: at)
         } else {
             endAfterFailure(i, at: at)
         }

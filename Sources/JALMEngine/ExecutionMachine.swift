@@ -132,6 +132,16 @@ public struct ExecutionMachine: Sendable {
         return o
     }
 
+    /// The steps that failed under `on_error: continue`: their last attempt's state and error, by step id.
+    var continuedAfterFailure: [String: (state: String, error: JSONValue)] {
+        var failed: [String: (state: String, error: JSONValue)] = [:]
+        for (i, s) in state.steps.enumerated() where s.status == .continued {
+            let last = s.attempts.last
+            failed[plan.steps[i].address] = (last?.state.rawValue ?? "error", last?.error?.json ?? .null)
+        }
+        return failed
+    }
+
     var skipped: Set<String> {
         Set(state.steps.indices.filter { state.steps[$0].status == .skipped }.map { plan.steps[$0].address })
     }

@@ -27,6 +27,22 @@ import Testing
         #expect(view["steps"]?[2]?["runs"]?[0]?["state"] == "skipped")
     }
 
+    /// examples/on-error.yml: the optional file is missing, the read fails for good (not_found is not
+    /// retried), the capsule goes on and takes the defaults.
+    @Test func theOnErrorExampleContinuesPastAMissingFile() throws {
+        let daemon = try Daemon()
+        let body = try Array(Data(contentsOf: URL(fileURLWithPath: Daemon.repoDir + "/examples/on-error.yml")))
+        let (status, view) = try daemon.request("POST", "/exec?wait=30", body: body, contentType: "application/yaml")
+        #expect(status == 200 && view["state"] == "completed", "\(view)")
+        let states = view["steps"]?.arrayValue?.map { $0["state"] ?? nil } ?? []
+        #expect(states == ["error", "ok", "ok"], "\(view)")
+        #expect(view["steps"]?[0]?["error"]?["code"] == "not_found", "\(view)")
+        #expect(view["steps"]?[0]?["attempts"] == 1, "\(view)")
+        #expect(view["outputs"]?["defaults"] == ["theme": "light", "source": "defaults"], "\(view)")
+        #expect(view["outputs"]?["settings"] == nil)
+        #expect(view["error"] == .null, "\(view)")
+    }
+
     @Test func aReferenceToASkippedStepsOutputFailsClearly() throws {
         let daemon = try Daemon()
         let view = try daemon.run(["steps": [

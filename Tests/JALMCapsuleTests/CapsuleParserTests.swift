@@ -121,10 +121,22 @@ import Testing
     }
 
     @Test func reservedStepKeysAreNotSupportedYet() {
-        for key in ["name", "description", "on_error", "compensate"] {
+        for key in ["name", "description", "compensate"] {
             expectInvalid(at: "/steps/0/\(key)", "not supported yet") {
                 _ = try CapsuleParser.parse(withStep { $0[key] = "x" })
             }
+        }
+    }
+
+    @Test func onErrorIsFailOrContinue() throws {
+        #expect(try CapsuleParser.parse(withStep { _ in }).steps[0].onError == .fail)
+        #expect(try CapsuleParser.parse(withStep { $0["on_error"] = "continue" }).steps[0].onError == .continue)
+        #expect(try CapsuleParser.parse(withStep { $0["on_error"] = "fail" }).steps[0].onError == .fail)
+        expectInvalid(at: "/steps/0/on_error", "\"fail\" or \"continue\"") {
+            _ = try CapsuleParser.parse(withStep { $0["on_error"] = "ignore" })
+        }
+        expectInvalid(at: "/steps/0/on_error/steps", "not supported yet") {
+            _ = try CapsuleParser.parse(withStep { $0["on_error"] = ["steps": []] })
         }
     }
 

@@ -28,6 +28,9 @@ import Testing
             plan: Fixtures.plan([("i", "idem"), ("r", "read")]), script: ["i": [gone, .ok([:], Receipt())]])),
         Scenario(name: "a write that fails for good", simulator: Simulator(
             plan: Fixtures.plan([("r", "read"), ("w", "write"), ("never", "pure")]), script: ["w": [refusedByUpstream]])),
+        Scenario(name: "a write that fails for good under on_error: continue", simulator: Simulator(
+            plan: Fixtures.plan([("w", "write"), ("after", "pure")], extra: ["w": ["on_error": "continue"]]),
+            script: ["w": [refusedByUpstream]])),
         Scenario(name: "a skipped step", simulator: Simulator(
             plan: Fixtures.plan([("a", "pure"), ("b", "write"), ("c", "read")],
                                 extra: ["b": ["when": "$.steps.a.output.from == 'nobody'"]]))),

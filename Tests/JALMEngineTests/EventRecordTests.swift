@@ -27,6 +27,8 @@ import Testing
                            error: RunnerError(.timeout, "slow"), retryAt: 1400)),
         (1007, .stepFailed(step: 1, attempt: 3, state: .error, dispatchedAt: nil, receipt: Receipt(), error: error,
                            retryAt: nil)),
+        (1007, .stepFailed(step: 0, attempt: 2, state: .error, dispatchedAt: 1003, receipt: receipt, error: error,
+                           retryAt: nil, continues: true)),
         (1008, .stepInterrupted(step: 0, attempt: 1)),
         (1008, .stepUnknown(step: 1, attempt: 1, error: RunnerError(.unknown, "may or may not"))),
         (1009, .cancelRequested),
