@@ -101,10 +101,7 @@ extension Runner {
             s.abandoned = error
             return (s.acknowledgements, Array(s.endWaiters.values))
         }
-        table.withLock { t in
-            if t.live[x.id] === x { t.live[x.id] = nil }
-            if let key = x.header.idempotencyKey, t.keys[key] === x { t.keys[key] = nil }
-        }
+        unregister(x)
         if let error {
             logger.error("the journal refused a write; the execution stops here and resumes from its journal at next start",
                          metadata: ["exec.id": "\(x.id)", "error": "\(error)"])

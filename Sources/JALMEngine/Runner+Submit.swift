@@ -38,6 +38,19 @@ extension Runner {
                               document: body, owner: journal.owner, machine: ExecutionMachine(id: id, plan: plan),
                               created: false)
         if let other = register(x, key: key), let key { return try replay(other, key: key, body: body) }
+        if let key {
+            // The key is ours among live executions now. An earlier holder may have ended and left the table
+            // between the look-up above and the registration: the journal has it, committed before it left.
+            let earlier: Submission?
+            do { earlier = try storedSubmission(key: key, body: body) } catch {
+                unregister(x)
+                throw error
+            }
+            if let earlier {
+                unregister(x)
+                return earlier
+            }
+        }
         guard acknowledge || key != nil else {
             deliver(.start(acknowledge: false, at: at), to: x)
             return Submission(id: id, replayed: false)
@@ -47,8 +60,9 @@ extension Runner {
             deliver(.start(acknowledge: true, at: at), to: x)
         }
         if let error {
-            // Another jalmd's execution took the key between our look-up and our write: answer with it.
-            if let key, error.code == .conflict, let earlier = try earlierSubmission(key: key, body: body) {
+            // Another jalmd's execution took the key between our look-up and our write: answer with it. Only
+            // the journal knows it (the live table may hold a submission whose own write is still pending).
+            if let key, error.code == .conflict, let earlier = try storedSubmission(key: key, body: body) {
                 return earlier
             }
             throw error
@@ -79,9 +93,22 @@ extension Runner {
         }
     }
 
+    /// Takes `x` out of the live table (it was never journaled).
+    func unregister(_ x: LiveExecution) {
+        table.withLock { t in
+            if t.live[x.id] === x { t.live[x.id] = nil }
+            if let key = x.header.idempotencyKey, t.keys[key] === x { t.keys[key] = nil }
+        }
+    }
+
     /// The execution an earlier submission with `key` created, within the retention window.
     func earlierSubmission(key: String, body: [UInt8]) throws(RunnerError) -> Submission? {
         if let x = table.withLock({ $0.keys[key] }) { return try replay(x, key: key, body: body) }
+        return try storedSubmission(key: key, body: body)
+    }
+
+    /// The committed execution that holds `key` within the retention window, from the journal alone.
+    func storedSubmission(key: String, body: [UInt8]) throws(RunnerError) -> Submission? {
         let windowStart = now() - settings.idempotencyRetention.milliseconds
         guard let stored = try journal.submission(idempotencyKey: key, notBefore: windowStart) else { return nil }
         guard stored.document == body else { throw IdempotencyKey.reused(key, by: stored.executionID) }
