@@ -14,10 +14,15 @@ import Testing
         return .object(step)
     }
 
-    @Test func theConditionsExampleRoutesAndSkips() throws {
+    /// Submits `examples/NAME` as written to a fresh daemon and waits for its end.
+    static func runExample(_ name: String) throws -> (Int, JSONValue) {
         let daemon = try Daemon()
-        let body = try Array(Data(contentsOf: URL(fileURLWithPath: Daemon.repoDir + "/examples/conditions.yml")))
-        let (status, view) = try daemon.request("POST", "/exec?wait=30", body: body, contentType: "application/yaml")
+        let body = try Array(Data(contentsOf: URL(fileURLWithPath: Daemon.repoDir + "/examples/" + name)))
+        return try daemon.request("POST", "/exec?wait=30", body: body, contentType: "application/yaml")
+    }
+
+    @Test func theConditionsExampleRoutesAndSkips() throws {
+        let (status, view) = try Self.runExample("conditions.yml")
         #expect(status == 200 && view["state"] == "completed", "\(view)")
         let states = view["steps"]?.arrayValue?.map { $0["state"] ?? nil } ?? []
         #expect(states == ["ok", "ok", "skipped", "ok"], "\(view)")
@@ -30,9 +35,7 @@ import Testing
     /// examples/on-error.yml: the optional file is missing, the read fails for good (not_found is not
     /// retried), the capsule goes on and takes the defaults.
     @Test func theOnErrorExampleContinuesPastAMissingFile() throws {
-        let daemon = try Daemon()
-        let body = try Array(Data(contentsOf: URL(fileURLWithPath: Daemon.repoDir + "/examples/on-error.yml")))
-        let (status, view) = try daemon.request("POST", "/exec?wait=30", body: body, contentType: "application/yaml")
+        let (status, view) = try Self.runExample("on-error.yml")
         #expect(status == 200 && view["state"] == "completed", "\(view)")
         let states = view["steps"]?.arrayValue?.map { $0["state"] ?? nil } ?? []
         #expect(states == ["error", "ok", "ok"], "\(view)")
