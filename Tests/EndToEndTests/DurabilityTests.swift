@@ -85,6 +85,77 @@ import Testing
         #expect(runs.map(\.state) == ["interrupted", "ok"], "\(runs)")
     }
 
+    /// on_error: continue across kill -9: the step that failed and was let go is not run again, the step
+    /// in flight at the kill runs again (it has no side effect), and the conditions after it still read
+    /// the failure from the journal.
+    @Test func onErrorContinueResumesPastTheFailedStepAfterKill9() throws {
+        let daemon = try Daemon()
+        let (s, r) = try daemon.request("POST", "/exec", json: ["steps": [
+            ["id": "settings", "layer": "io-file", "op": "read", "input": ["path": "missing.json"], "on_error": "continue"],
+            ["id": "nap", "layer": "io-file", "op": "sys.sleep", "input": ["ms": 3000]],
+            ["id": "defaults", "layer": "compute-script", "op": "sys.echo", "input": ["theme": "light"],
+             "when": "$.steps.settings.state == 'error' and $.steps.settings.error.code == 'not_found'"],
+        ]])
+        #expect(s == 202, "\(r)")
+        let id = try #require(r["execution_id"]?.stringValue)
+        #expect(try daemon.waitUntil(10) { try daemon.request("GET", "/exec/\(id)").1["steps"]?[0]?["state"] == "error" })
+        usleep(300_000)
+        daemon.kill9()
+        #expect(try JournalFile(daemon.dataDir).state(id) == "running")
+        try daemon.start()
+        #expect(try daemon.waitUntil(15) { try daemon.request("GET", "/exec/\(id)").1["state"] == "completed" })
+        let view = try daemon.request("GET", "/exec/\(id)").1
+        #expect(view["steps"]?.arrayValue?.map { $0["state"] ?? nil } == ["error", "ok", "ok"], "\(view)")
+        #expect(view["steps"]?[0]?["error"]?["code"] == "not_found", "\(view)")
+        #expect(view["outputs"]?["defaults"] == ["theme": "light"], "\(view)")
+        #expect(view["error"] == .null, "\(view)")
+        _ = daemon.terminate()
+        let runs = try JournalFile(daemon.dataDir).runs(id)
+        #expect(runs.filter { $0.step == "settings" }.count == 1, "the failed step ran again: \(runs)")
+    }
+
+    /// on_error: continue does not cover a write found in flight after a crash: its effect may or may
+    /// not have happened, so the execution fails with `unknown` and the write is not sent again.
+    @Test func onErrorContinueDoesNotPassAnUnknownWriteAfterKill9() throws {
+        let daemon = try Daemon(fixtures: ["io-http": "echo"], extraCards: ["io-http.test.slow_write": Self.slowWriteCard])
+        let (s, r) = try daemon.request("POST", "/exec", json: ["steps": [
+            ["id": "w", "layer": "io-http", "op": "test.slow_write", "input": ["ms": 5000], "on_error": "continue"],
+            ["id": "after", "layer": "compute-script", "op": "sys.echo", "input": ["x": 1]],
+        ]])
+        #expect(s == 202, "\(r)")
+        let id = try #require(r["execution_id"]?.stringValue)
+        #expect(try daemon.waitUntil(10) { try daemon.request("GET", "/exec/\(id)").1["steps"]?[0]?["state"] == "dispatched" })
+        daemon.kill9()
+        try daemon.start()
+        #expect(try daemon.waitUntil(10) { try daemon.request("GET", "/exec/\(id)").1["state"] == "failed" })
+        let view = try daemon.request("GET", "/exec/\(id)").1
+        #expect(view["error"]?["code"] == "unknown", "\(view)")
+        #expect(view["steps"]?[0]?["state"] == "unknown" && view["steps"]?[0]?["attempts"] == 1, "\(view)")
+        #expect(view["outputs"]?["after"] == nil, "\(view)")
+    }
+
+    /// A step that names no op runs its layer's default op (io-http: request, an `external` op): killed
+    /// mid-request, it is marked unknown after the restart and the request is not sent a second time.
+    @Test func aDefaultOpRequestInFlightAtKill9IsUnknownAndNotSentAgain() throws {
+        let server = try HTTPService()
+        defer { server.stop() }
+        let daemon = try Daemon(config: TestServices.daemonConfig([server]), secrets: server.secrets)
+        let (s, r) = try daemon.request("POST", "/exec", json: ["steps": [
+            ["id": "post", "layer": "io-http", "input": ["method": "POST", "url": .string(server.httpURL + "/slow?ms=6000")]],
+        ]])
+        #expect(s == 202, "\(r)")
+        let id = try #require(r["execution_id"]?.stringValue)
+        #expect(try daemon.waitUntil(10) { server.connections().count == 1 })
+        daemon.kill9()
+        try daemon.start()
+        #expect(try daemon.waitUntil(10) { try daemon.request("GET", "/exec/\(id)").1["state"] == "failed" })
+        let view = try daemon.request("GET", "/exec/\(id)").1
+        #expect(view["steps"]?[0]?["op"] == "request", "\(view)")
+        #expect(view["steps"]?[0]?["state"] == "unknown" && view["error"]?["code"] == "unknown", "\(view)")
+        usleep(500_000)
+        #expect(server.connections().count == 1, "\(server.connections())")
+    }
+
     @Test func sigtermDrainsRunningExecutionsAndExitsZero() throws {
         let daemon = try Daemon()
         let (_, r) = try daemon.request("POST", "/exec", json: ["steps": [
