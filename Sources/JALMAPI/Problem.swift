@@ -6,7 +6,7 @@ import JALMWire
 public enum Problem {
     public static func status(for code: ErrorCode) -> HTTPResponse.Status {
         switch code {
-        case .invalidInput: .unprocessableContent
+        case .invalidInput, .assertionFailed: .unprocessableContent
         case .notFound: .notFound
         case .timeout: .gatewayTimeout
         case .cancelled, .conflict: .conflict

@@ -54,6 +54,8 @@ public struct Step: Sendable, Hashable {
     public var when: Expression?
     /// What a failure that is not retried any more does to the execution.
     public var onError: OnError = .fail
+    /// What the output must look like for the step to count as ok (`expected_outputs:`).
+    public var expectedOutputs: [OutputExpectation] = []
     /// Where the step is in the submitted document, e.g. `/steps/2`.
     public var pointer: JSONPointer
 

@@ -4,7 +4,7 @@ import JALMWire
 
 /// The rules for one entry of `steps`.
 enum StepParser {
-    static let keys: Set<String> = ["id", "layer", "op", "input", "timeout", "retry", "when", "on_error"]
+    static let keys: Set<String> = ["id", "layer", "op", "input", "timeout", "retry", "when", "on_error", "expected_outputs"]
     /// Keys the design names for later issues: refused with a clear message rather than ignored.
     static let reservedKeys: Set<String> = ["name", "description", "compensate"]
 
@@ -35,6 +35,9 @@ enum StepParser {
             when: try object["when"].map { v throws(RunnerError) in try condition(v, at: pointer.appending("when")) },
             pointer: pointer)
         if let value = object["on_error"] { step.onError = try onError(value, at: pointer.appending("on_error")) }
+        if let value = object["expected_outputs"] {
+            step.expectedOutputs = try OutputExpectationParser.parse(value, at: pointer.appending("expected_outputs"))
+        }
         return step
     }
 

@@ -80,7 +80,11 @@ extension ExecutionMachine {
             return RunnerError(.internal, "step \(step.address) failed", at: step.step.pointer)
         }
         guard attempt.dispatchedAt != nil else { return error }
-        error.pointer = step.step.pointer.description
+        // A broken expectation already points at the entry of expected_outputs that it broke.
+        let expectations = step.step.pointer.appending("expected_outputs").description + "/"
+        if error.code != .assertionFailed || !(error.pointer ?? "").hasPrefix(expectations) {
+            error.pointer = step.step.pointer.description
+        }
         error.message = "step \(step.address) (\(step.step.qualifiedOp)) failed: \(error.message)"
         return error
     }

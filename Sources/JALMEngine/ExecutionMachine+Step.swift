@@ -26,6 +26,9 @@ extension ExecutionMachine {
         let dispatchedAt = state.steps[i].attempts.last { $0.number == n }?.dispatchedAt ?? at
         switch outcome {
         case .ok(let output, let receipt):
+            if let broken = brokenExpectation(i, output) {
+                return failed(i, attempt: n, broken, receipt: receipt, dispatchedAt: dispatchedAt, jitter: jitter, at: at)
+            }
             record(.stepSucceeded(step: i, attempt: n, dispatchedAt: dispatchedAt, receipt: receipt, output: output),
                    at: at)
             advance(at: at)
@@ -37,6 +40,20 @@ extension ExecutionMachine {
                                retryAt: nil, continues: continues), at: at)
             continues ? advance(at: at) : end(.failed, error, at: at)
         }
+    }
+
+    /// The first of the step's `expected_outputs` that `output` breaks, as the step's error. Checked here,
+    /// once, when the output arrives: the verdict is journaled with the attempt, never decided again.
+    func brokenExpectation(_ i: Int, _ output: JSONValue) -> RunnerError? {
+        let step = plan.steps[i].step
+        guard !step.expectedOutputs.isEmpty else { return nil }
+        let execution: JSONValue = ["id": .string(id), "intent": .string(plan.capsule.intent)]
+        for expectation in step.expectedOutputs {
+            if let error = expectation.failure(in: output, step: step, vars: plan.capsule.vars, execution: execution) {
+                return error
+            }
+        }
+        return nil
     }
 
     /// A step that failed for good lets the execution go on: its `on_error` says so and no cancel is asked.

@@ -20,6 +20,8 @@ public enum ErrorCode: String, Sendable, Hashable, CaseIterable, Codable {
     case upstreamError = "upstream_error"
     /// The request conflicts with the current state (already finished, already exists).
     case conflict
+    /// A step's output broke one of the capsule's `expected_outputs`.
+    case assertionFailed = "assertion_failed"
     /// A fault of the runner itself; a bug to report.
     case `internal`
     /// The step was in flight when the kernel died and its side effect cannot be repeated safely.

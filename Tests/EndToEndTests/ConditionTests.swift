@@ -18,7 +18,24 @@ import Testing
     static func runExample(_ name: String) throws -> (Int, JSONValue) {
         let daemon = try Daemon()
         let body = try Array(Data(contentsOf: URL(fileURLWithPath: Daemon.repoDir + "/examples/" + name)))
-        return try daemon.request("POST", "/exec?wait=30", body: body, contentType: "application/yaml")
+        let type = name.hasSuffix(".json") ? "application/json" : "application/yaml"
+        return try daemon.request("POST", "/exec?wait=30", body: body, contentType: type)
+    }
+
+    /// The examples these tests run (demo.yml is run by DemoTests, through the CLI too).
+    static let examplesRun: Set<String> = ["conditions.yml", "on-error.yml", "expected-outputs.yml", "sleep-chain.json",
+                                           "demo.yml"]
+
+    /// Every file in examples/ is run by a test: an example that no test runs can stop working unseen.
+    @Test func everyExampleIsRunByATest() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: Daemon.repoDir + "/examples")
+        #expect(Set(files) == Self.examplesRun, "add a test for each new example, and name it in examplesRun")
+    }
+
+    @Test func theSleepChainExamplePassesANumberAcrossThreeLayers() throws {
+        let (status, view) = try Self.runExample("sleep-chain.json")
+        #expect(status == 200 && view["state"] == "completed", "\(view)")
+        #expect(view["outputs"]?["c"] == ["after": 100], "\(view)")
     }
 
     @Test func theConditionsExampleRoutesAndSkips() throws {
@@ -44,6 +61,32 @@ import Testing
         #expect(view["outputs"]?["defaults"] == ["theme": "light", "source": "defaults"], "\(view)")
         #expect(view["outputs"]?["settings"] == nil)
         #expect(view["error"] == .null, "\(view)")
+    }
+
+    /// examples/expected-outputs.yml: a report written and checked on disk, every expectation met.
+    @Test func theExpectedOutputsExampleChecksTheReportOnDisk() throws {
+        let (status, view) = try Self.runExample("expected-outputs.yml")
+        #expect(status == 200 && view["state"] == "completed", "\(view)")
+        #expect(view["outputs"]?["check"]?["size"] == 28, "\(view)")
+    }
+
+    /// A broken expectation through the real daemon: the step fails with assertion_failed at the entry,
+    /// the value that broke it in the details; a malformed entry is a 422 before anything runs.
+    @Test func aBrokenExpectationFailsItsStepWithThePlaceAndTheValue() throws {
+        let daemon = try Daemon()
+        var step = echo("a", input: ["status": "pending"]).objectValue!
+        step["expected_outputs"] = [["path": "/status", "schema": ["enum": ["paid", "shipped"]], "message": "order not paid"]]
+        let view = try daemon.run(["steps": [.object(step), echo("b")]])
+        #expect(view["state"] == "failed", "\(view)")
+        #expect(view["error"]?["code"] == "assertion_failed", "\(view)")
+        #expect(view["error"]?["pointer"] == "/steps/0/expected_outputs/0", "\(view)")
+        #expect(view["error"]?["message"] == "step a (compute-script.sys.echo) failed: order not paid: output /status must be one of \"paid\", \"shipped\"",
+                "\(view)")
+        #expect(view["error"]?["details"] == ["path": "/status", "value": "pending"], "\(view)")
+        #expect(view["steps"]?.arrayValue?.map { $0["state"] ?? nil } == ["error", "pending"], "\(view)")
+        step["expected_outputs"] = [["path": "status", "type": "string"]]
+        let (status, problem) = try daemon.request("POST", "/exec", json: ["steps": [.object(step)]])
+        #expect(status == 422 && problem["pointer"] == "/steps/0/expected_outputs/0/path", "\(problem)")
     }
 
     @Test func aReferenceToASkippedStepsOutputFailsClearly() throws {

@@ -140,6 +140,39 @@ import Testing
         }
     }
 
+    @Test func expectedOutputsAreParsedAndCheckedAtSubmit() throws {
+        let c = try CapsuleParser.parse(withStep { $0["expected_outputs"] = [
+            ["path": "/rows", "type": "array"],
+            ["pattern": "^ok", "message": "must start with ok"],
+            ["path": "/a~1b", "type": "integer", "schema": ["minimum": 1], "expr": "$.value < $.output.max"],
+        ] })
+        let e = c.steps[0].expectedOutputs
+        #expect(e.map(\.path.description) == ["/rows", "", "/a~1b"])
+        #expect(e[0].schema == ["type": "array"] && e[0].expr == nil)
+        #expect(e[1].schema == ["type": "string", "pattern": "^ok"] && e[1].message == "must start with ok")
+        #expect(e[2].schema == ["allOf": [["type": "integer"], ["minimum": 1]]] && e[2].expr?.source == "$.value < $.output.max")
+        #expect(e[2].pointer.description == "/steps/0/expected_outputs/2")
+        let cases: [(JSONValue, String, String)] = [
+            (["path": "/x"], "/steps/0/expected_outputs/0", "needs at least one of type, pattern, schema or expr"),
+            (["path": "rows", "type": "array"], "/steps/0/expected_outputs/0/path", "must be a JSON Pointer"),
+            (["type": "list"], "/steps/0/expected_outputs/0/type", "type: must be one of array, boolean"),
+            (["pattern": "(unclosed"], "/steps/0/expected_outputs/0/pattern", "not a valid regular expression"),
+            (["schema": ["properties": ["a": ["minLength": -1]]]], "/steps/0/expected_outputs/0/schema/properties/a/minLength",
+             "must be a non-negative integer"),
+            (["expr": "$.value >"], "/steps/0/expected_outputs/0/expr", "expr: the expression ends where a value was expected"),
+            (["expr": "$.steps.a.output"], "/steps/0/expected_outputs/0/expr", "an expectation sees $.value, $.output, $.vars and $.execution"),
+            (["type": "string", "equals": 1], "/steps/0/expected_outputs/0/equals", "unknown expectation key \"equals\""),
+            (["type": "string", "message": ""], "/steps/0/expected_outputs/0/message", "must be a non-empty string"),
+            ("string", "/steps/0/expected_outputs/0", "an expectation must be an object"),
+        ]
+        for (entry, pointer, text) in cases {
+            expectInvalid(at: pointer, text) { _ = try CapsuleParser.parse(withStep { $0["expected_outputs"] = [entry] }) }
+        }
+        expectInvalid(at: "/steps/0/expected_outputs", "must be a list of expectations, got object") {
+            _ = try CapsuleParser.parse(withStep { $0["expected_outputs"] = ["path": "/x", "type": "string"] })
+        }
+    }
+
     @Test func whenIsParsedWithTheCapsule() throws {
         let c = try CapsuleParser.parse(withStep { $0["when"] = "$.vars.n > 1" })
         #expect(c.steps[0].when?.source == "$.vars.n > 1")

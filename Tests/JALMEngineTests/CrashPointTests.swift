@@ -31,6 +31,18 @@ import Testing
         Scenario(name: "a write that fails for good under on_error: continue", simulator: Simulator(
             plan: Fixtures.plan([("w", "write"), ("after", "pure")], extra: ["w": ["on_error": "continue"]]),
             script: ["w": [refusedByUpstream]])),
+        Scenario(name: "an output polled with retry_on: [assertion_failed] until it meets its expectation",
+                 simulator: Simulator(
+            plan: Fixtures.plan([("poll", "read"), ("after", "pure")], extra: ["poll": [
+                "expected_outputs": [["path": "/ready", "type": "boolean", "expr": "$.value"]],
+                "retry": ["max": 3, "base": "10ms", "retry_on": ["assertion_failed"]],
+            ]]),
+            script: ["poll": [.ok(["ready": false], Receipt()), .ok(["ready": true], Receipt())]])),
+        Scenario(name: "a write whose output breaks its expectation", simulator: Simulator(
+            plan: Fixtures.plan([("w", "write"), ("never", "pure")], extra: ["w": [
+                "expected_outputs": [["path": "/id", "type": "string"]],
+            ]]),
+            script: ["w": [.ok(["id": 7], Receipt())]])),
         Scenario(name: "a skipped step", simulator: Simulator(
             plan: Fixtures.plan([("a", "pure"), ("b", "write"), ("c", "read")],
                                 extra: ["b": ["when": "$.steps.a.output.from == 'nobody'"]]))),
