@@ -15,6 +15,8 @@ public struct Capsule: Sendable, Hashable {
     public var steps: [Step]
     /// The `meta` object, or `.null` when absent.
     public var meta: JSONValue
+    /// `meta.timeout` and `meta.max_steps`.
+    public var limits = ExecutionLimits()
     /// The capsule object as submitted (inside the `jalm_config` wrapper when there was one).
     public var document: JSONValue
     /// Where the capsule object sits in the submitted document: `""`, or `/jalm_config`.

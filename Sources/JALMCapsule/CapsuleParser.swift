@@ -28,14 +28,17 @@ public enum CapsuleParser {
             throw invalid("unknown key \"\(key)\"; a capsule has: \(topLevelKeys.sorted().joined(separator: ", "))",
                           at: base.appending(key))
         }
-        return Capsule(
+        let meta = try optionalObject(object, "meta", at: base).map(JSONValue.object) ?? .null
+        var capsule = Capsule(
             intent: try intent(object, at: base),
             vars: try optionalObject(object, "vars", at: base) ?? [:],
             secretNames: try secrets(object, at: base),
             steps: try steps(object, defaultOps: defaultOps, at: base),
-            meta: try optionalObject(object, "meta", at: base).map(JSONValue.object) ?? .null,
+            meta: meta,
             document: body,
             basePointer: base)
+        capsule.limits = try ExecutionLimits.parse(meta: meta, at: base.appending("meta"))
+        return capsule
     }
 
     static func intent(_ object: [String: JSONValue], at base: JSONPointer) throws(RunnerError) -> String {

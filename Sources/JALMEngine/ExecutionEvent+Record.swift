@@ -15,7 +15,7 @@ extension JournalEntry {
         switch event {
         case .submitted(let startsNow):
             if !startsNow { r.payload = ["q": true] }
-        case .started, .cancelRequested:
+        case .started, .cancelRequested, .deadlinePassed:
             break
         case .stepSkipped(let i):
             step(i)
@@ -73,6 +73,7 @@ extension JournalEntry {
         case "submitted": event = .submitted(startsNow: p?["q"]?.boolValue != true)
         case "started": event = .started
         case "cancel.requested": event = .cancelRequested
+        case "deadline.passed": event = .deadlinePassed
         case "step.skipped": event = .stepSkipped(step: try stepIndex())
         case "step.dispatched": event = .stepDispatched(step: try stepIndex(), attempt: try attempt())
         case "step.interrupted": event = .stepInterrupted(step: try stepIndex(), attempt: try attempt())
@@ -128,6 +129,7 @@ extension ExecutionEvent {
         case .stepInterrupted: "step.interrupted"
         case .stepUnknown: "step.unknown"
         case .cancelRequested: "cancel.requested"
+        case .deadlinePassed: "deadline.passed"
         case .finished: "finished"
         }
     }

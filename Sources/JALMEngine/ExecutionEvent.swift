@@ -38,6 +38,8 @@ public enum ExecutionEvent: Sendable, Hashable {
     /// have happened.
     case stepUnknown(step: Int, attempt: Int, error: RunnerError)
     case cancelRequested
+    /// The execution ran past its `meta.timeout`: what runs is stopped, and it ends failed with `timeout`.
+    case deadlinePassed
     /// The end: `completed`, `failed` or `cancelled`.
     case finished(state: ExecutionState, error: RunnerError?)
 }

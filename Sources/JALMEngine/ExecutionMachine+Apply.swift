@@ -49,7 +49,9 @@ extension ExecutionMachine.State {
             steps[i].status = .failed
             steps[i].update(n) { $0.state = .unknown; $0.finishedAt = at; $0.error = error }
         case .cancelRequested:
-            cancelRequested = true
+            if stop == nil { stop = .cancel }
+        case .deadlinePassed:
+            if stop == nil { stop = .deadline }
         case .finished(let state, let error):
             phase = .finished(state, error)
             finishedAt = at

@@ -1,33 +1,67 @@
+import JALMCapsule
 import JALMCore
 import JALMStore
 import JALMWire
 
+/// Stopping an execution before its steps are done: a cancel, or its `meta.timeout` passing. Both stop
+/// the call in flight (the execution ends when it comes back) or end the execution at once when nothing
+/// is in flight; a cancel ends it `cancelled`, a deadline `failed` with `timeout`.
 extension ExecutionMachine {
-    /// A cancel stops the call in flight (the execution ends when it comes back), or ends the execution at
-    /// once when nothing is in flight.
     mutating func cancel(at: Int64) {
-        guard !state.phase.isFinished, !state.cancelRequested else { return }
+        guard !state.phase.isFinished, state.stop == nil else { return }
         record(.cancelRequested, at: at)
         guard state.phase == .running else {
             return end(.cancelled, RunnerError(.cancelled, "cancelled before it started"), at: at)
         }
+        stopWhatRuns(at: at)
+    }
+
+    mutating func deadline(at: Int64) {
+        guard state.phase == .running, state.stop == nil, let due = deadlineAt, at >= due else { return }
+        record(.deadlinePassed, at: at)
+        stopWhatRuns(at: at)
+    }
+
+    /// When `meta.timeout` runs out: that long after the execution started.
+    var deadlineAt: Int64? {
+        guard let timeout = plan.capsule.limits.timeoutMs, let started = state.startedAt else { return nil }
+        return started + timeout
+    }
+
+    /// Stops the step at the cursor: asks its call to stop, or ends the execution now if nothing is out.
+    mutating func stopWhatRuns(at: Int64) {
         let i = state.cursor
-        guard i < plan.steps.count else { return end(.cancelled, RunnerError(.cancelled, "cancelled"), at: at) }
-        let step = plan.steps[i]
-        let during = RunnerError(.cancelled, "cancelled during step \(step.address)", at: step.step.pointer)
+        guard i < plan.steps.count else { return endStopped(nil, at: at) }
         switch state.steps[i].status {
         case .running(let n):
             emit(.cancelCall(step: i, attempt: n))
         case .awaitingJournal(let n):
             // The call never went out: its dispatch is journaled, so journal that it ended here.
+            let why = state.stop == .deadline ? "the execution's meta.timeout passed before the call went out"
+                : "cancelled before the call went out"
             record(.stepFailed(step: i, attempt: n, state: .cancelled, dispatchedAt: nil, receipt: Receipt(),
-                               error: RunnerError(.cancelled, "cancelled before the call went out"), retryAt: nil),
-                   at: at)
-            end(.cancelled, during, at: at)
+                               error: RunnerError(.cancelled, why), retryAt: nil), at: at)
+            endStopped("during", step: i, at: at)
         case .retrying:
-            end(.cancelled, during, at: at)
+            endStopped("during", step: i, at: at)
         case .pending, .failed, .ok, .skipped, .continued:
             advance(at: at)
+        }
+    }
+
+    /// Ends a stopped execution; `place` ("before", "during") and `step` say where it stood.
+    mutating func endStopped(_ place: String?, step i: Int? = nil, at: Int64) {
+        let step = i.map { plan.steps[$0] }
+        let whereText = place.flatMap { p in step.map { " \(p) step \($0.address)" } } ?? ""
+        switch state.stop {
+        case .deadline:
+            let written = plan.capsule.meta["timeout"].map { $0.stringValue ?? "\(JSONWriter.string($0))s" } ?? "?"
+            let pointer = plan.capsule.basePointer.appending("meta").appending("timeout")
+            end(.failed, RunnerError(.timeout, "the execution ran past its meta.timeout of \(written)\(whereText)",
+                                     at: pointer), at: at)
+        case .cancel, nil:
+            end(.cancelled, RunnerError(.cancelled, "cancelled\(whereText)", pointer: step?.step.pointer.description),
+                at: at)
         }
     }
 }

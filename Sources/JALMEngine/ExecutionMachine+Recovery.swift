@@ -22,13 +22,13 @@ extension ExecutionMachine {
                 record(.stepUnknown(step: i, attempt: n, error: error), at: at)
             }
         }
+        // The deadline counts from the start, across the downtime: passed, it stops the execution now.
+        if let due = deadlineAt, state.stop == nil {
+            if at >= due { record(.deadlinePassed, at: at) } else { emit(.startDeadline(at: due)) }
+        }
         let i = state.cursor
         if i < plan.steps.count, case .retrying(let n, let due) = state.steps[i].status {
-            if state.cancelRequested {
-                let step = plan.steps[i]
-                return end(.cancelled, RunnerError(.cancelled, "cancelled during step \(step.address)",
-                                                   at: step.step.pointer), at: at)
-            }
+            if state.stop != nil { return endStopped("during", step: i, at: at) }
             return emit(.startTimer(step: i, attempt: n, at: due))
         }
         advance(at: at)

@@ -13,10 +13,7 @@ extension ExecutionMachine {
             let step = plan.steps[i]
             switch state.steps[i].status {
             case .pending:
-                if state.cancelRequested {
-                    return end(.cancelled, RunnerError(.cancelled, "cancelled before step \(step.address)",
-                                                       at: step.step.pointer), at: at)
-                }
+                if state.stop != nil { return endStopped("before", step: i, at: at) }
                 switch gate(i) {
                 case .run: return startAttempt(i, at: at)
                 case .skip: record(.stepSkipped(step: i), at: at)
@@ -64,8 +61,8 @@ extension ExecutionMachine {
         let error = last.error ?? RunnerError(.internal, "step \(step.address) failed")
         if last.state == .unknown {
             end(state.cancelRequested ? .cancelled : .failed, error, at: at)
-        } else if state.cancelRequested {
-            end(.cancelled, RunnerError(.cancelled, "cancelled during step \(step.address)", at: step.step.pointer), at: at)
+        } else if state.stop != nil {
+            endStopped("during", step: i, at: at)
         } else {
             end(.failed, endingError(i, last), at: at)
         }

@@ -9,7 +9,10 @@ extension ExecutionMachine {
         public var startedAt: Int64?
         public var finishedAt: Int64?
         public var steps: [StepProgress]
-        public var cancelRequested = false
+        /// Why the execution is being stopped, once something asked: the first of a cancel or the deadline.
+        public var stop: Stop?
+        /// A cancel was asked (and came before any deadline).
+        public var cancelRequested: Bool { stop == .cancel }
         /// The seq of the last event applied (journaled or not yet).
         public var lastSeq = 0
         /// Every event up to this seq is on disk.
@@ -19,10 +22,23 @@ extension ExecutionMachine {
             steps = Array(repeating: StepProgress(), count: stepCount)
         }
 
+        /// Attempts started so far, over every step (what `meta.max_steps` counts); a skip is not one.
+        public var stepRuns: Int {
+            steps.reduce(0) { $0 + $1.attempts.count { $0.state != .skipped } }
+        }
+
         /// The first step that has not ended ok, skipped or failed-and-continued: where the sequence stands.
         public var cursor: Int {
             steps.firstIndex { $0.status != .ok && $0.status != .skipped && $0.status != .continued } ?? steps.count
         }
+    }
+
+    /// What stops an execution before its steps are done.
+    public enum Stop: Sendable, Hashable {
+        /// Someone cancelled it: it ends `cancelled`.
+        case cancel
+        /// It ran past `meta.timeout`: it ends `failed` with `timeout`.
+        case deadline
     }
 
     public enum Phase: Sendable, Hashable {

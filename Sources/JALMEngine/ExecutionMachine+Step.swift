@@ -7,6 +7,14 @@ extension ExecutionMachine {
     mutating func startAttempt(_ i: Int, at: Int64) {
         let step = plan.steps[i]
         let n = state.steps[i].nextAttempt
+        if let max = plan.capsule.limits.maxStepRuns, state.stepRuns >= max {
+            let error = RunnerError(.resourceExhausted, "the execution reached its meta.max_steps of \(max) step runs; "
+                                    + "step \(step.address) was not started",
+                                    at: plan.capsule.basePointer.appending("meta").appending("max_steps"))
+            record(.stepFailed(step: i, attempt: n, state: .error, dispatchedAt: nil, receipt: Receipt(), error: error,
+                               retryAt: nil), at: at)
+            return end(.failed, error, at: at)
+        }
         switch step.dispatchDurability {
         case .durable:
             // A call that must not run twice goes out only once the journal says it went out: a crash
@@ -58,7 +66,7 @@ extension ExecutionMachine {
 
     /// A step that failed for good lets the execution go on: its `on_error` says so and no cancel is asked.
     func carriesOn(_ i: Int) -> Bool {
-        plan.steps[i].step.onError == .continue && !state.cancelRequested
+        plan.steps[i].step.onError == .continue && state.stop == nil
     }
 
     /// A failed attempt: retried after the delay its rule gives (the decision journaled with the failure,
@@ -68,7 +76,7 @@ extension ExecutionMachine {
         let step = plan.steps[i]
         let runState = Self.runState(for: error.code)
         var retryAt: Int64?
-        if !state.cancelRequested,
+        if state.stop == nil,
            let delay = step.retry.delay(after: n, code: error.code, retryable: error.retryable, unit: jitter) {
             retryAt = at + delay.milliseconds
         }

@@ -55,6 +55,7 @@ public struct ExecutionMachine: Sendable {
             stepReturned(i, attempt: n, outcome, jitter: jitter, at: at)
         case .retryDue(let i, let n, let at): retryDue(i, attempt: n, at: at)
         case .cancel(let at): cancel(at: at)
+        case .deadline(let at): deadline(at: at)
         case .journaled(let seq, let at): journaled(upTo: seq, at: at)
         case .recovered(let at): recovered(at: at)
         }
@@ -95,6 +96,7 @@ public struct ExecutionMachine: Sendable {
         guard state.phase == .pending, state.lastSeq == 0 else { return }
         record(.submitted(startsNow: true), at: at, journal: acknowledge ? .durable : .group)
         if acknowledge { deferUntilDurable(.acknowledge) }
+        if let due = deadlineAt { emit(.startDeadline(at: due)) }
         advance(at: at)
     }
 

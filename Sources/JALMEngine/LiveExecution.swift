@@ -32,6 +32,8 @@ final class LiveExecution: Sendable {
         /// Set when the end is on disk (or the execution was given up): the state to answer with.
         var ended: ExecutionMachine?
         var abandoned: RunnerError?
+        /// Cancels the timer of `meta.timeout`, so that an ended execution holds none.
+        var cancelDeadline: (@Sendable () -> Void)?
     }
     let state: Mutex<State>
 

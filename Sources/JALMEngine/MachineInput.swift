@@ -14,6 +14,8 @@ public enum MachineInput: Sendable, Hashable {
     /// A retry's timer fired.
     case retryDue(step: Int, attempt: Int, at: Int64)
     case cancel(at: Int64)
+    /// The execution's deadline (`meta.timeout` after its start) came.
+    case deadline(at: Int64)
     /// Every event up to `seq` is on disk.
     case journaled(upTo: Int, at: Int64)
     /// jalmd restarted; the state is the fold of the journal. Carry on from there.
@@ -38,6 +40,8 @@ public enum MachineCommand: Sendable, Hashable {
     case cancelCall(step: Int, attempt: Int)
     /// Deliver `retryDue(step, attempt)` at `at` (or at once if it has passed).
     case startTimer(step: Int, attempt: Int, at: Int64)
+    /// Deliver `deadline` at `at` (or at once if it has passed); forget it when the execution ends.
+    case startDeadline(at: Int64)
     /// The submission is on disk: tell the submitter.
     case acknowledge
     /// The execution ended and its end is on disk: wake whoever waits, forget it.

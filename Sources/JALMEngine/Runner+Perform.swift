@@ -16,6 +16,16 @@ extension Runner {
                 timers.schedule(after: .milliseconds(max(0, at - now()))) { [self] in
                     deliver(.retryDue(step: step, attempt: attempt, at: now()), to: x)
                 }
+            case .startDeadline(let at):
+                let cancel = timers.schedule(after: .milliseconds(max(0, at - now()))) { [self] in
+                    deliver(.deadline(at: Swift.max(now(), at)), to: x)
+                }
+                // An execution that already ended keeps no timer.
+                let ended = x.state.withLock { s in
+                    if s.ended == nil { s.cancelDeadline = cancel }
+                    return s.ended != nil
+                }
+                if ended { cancel() }
             case .acknowledge:
                 let waiting = x.state.withLock { s in defer { s.acknowledgements = [] }; return s.acknowledgements }
                 waiting.forEach { $0.resume(returning: nil) }
@@ -91,16 +101,18 @@ extension Runner {
     /// The execution is over for this runner: its end is on disk, or (with an error) its journal refused a
     /// write. Wakes whoever waits and forgets it.
     func end(_ x: LiveExecution, abandonedBecause error: RunnerError?) {
-        let (acknowledgements, waiters) = x.state.withLock { s in
+        let (acknowledgements, waiters, cancelDeadline) = x.state.withLock { s in
             defer {
                 s.acknowledgements = []
                 s.endWaiters = [:]
                 s.calls = [:]
+                s.cancelDeadline = nil
             }
             if s.ended == nil { s.ended = s.machine }
             s.abandoned = error
-            return (s.acknowledgements, Array(s.endWaiters.values))
+            return (s.acknowledgements, Array(s.endWaiters.values), s.cancelDeadline)
         }
+        cancelDeadline?()
         unregister(x)
         if let error {
             logger.error("the journal refused a write; the execution stops here and resumes from its journal at next start",

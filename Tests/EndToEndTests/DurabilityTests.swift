@@ -156,6 +156,59 @@ import Testing
         #expect(server.connections().count == 1, "\(server.connections())")
     }
 
+    /// meta.timeout through the real daemon: the step in flight is stopped when the deadline comes, and
+    /// the execution fails with `timeout` pointing at /meta/timeout.
+    @Test func metaTimeoutStopsTheStepInFlight() throws {
+        let daemon = try Daemon()
+        let started = Date()
+        let view = try daemon.run(["meta": ["timeout": "1s"], "steps": [
+            ["id": "nap", "layer": "io-file", "op": "sys.sleep", "input": ["ms": 20000]],
+            ["id": "never", "layer": "compute-script", "op": "sys.echo", "input": ["x": 1]],
+        ]])
+        #expect(Date().timeIntervalSince(started) < 10, "the 20 s sleep was not stopped")
+        #expect(view["state"] == "failed" && view["error"]?["code"] == "timeout", "\(view)")
+        #expect(view["error"]?["pointer"] == "/meta/timeout", "\(view)")
+        #expect(view["error"]?["message"] == "the execution ran past its meta.timeout of 1s during step nap", "\(view)")
+        #expect(view["steps"]?[0]?["state"] == "cancelled" && view["steps"]?[1]?["state"] == "pending", "\(view)")
+    }
+
+    /// The deadline counts from the execution's start, across a kill -9 of jalmd: after the restart the
+    /// execution is stopped when the time left runs out, not a whole timeout later.
+    @Test func metaTimeoutCountsAcrossKill9() throws {
+        let daemon = try Daemon()
+        let (s, r) = try daemon.request("POST", "/exec", json: ["meta": ["timeout": "6s"], "steps": [
+            ["id": "nap", "layer": "io-file", "op": "sys.sleep", "input": ["ms": 30000]],
+        ]])
+        #expect(s == 202, "\(r)")
+        let id = try #require(r["execution_id"]?.stringValue)
+        let submitted = Date()
+        usleep(500_000)
+        daemon.kill9()
+        try daemon.start()
+        let restarted = Date()
+        #expect(try daemon.waitUntil(20) { try daemon.request("GET", "/exec/\(id)").1["state"] == "failed" })
+        let sinceSubmit = Date().timeIntervalSince(submitted)
+        let sinceRestart = Date().timeIntervalSince(restarted)
+        #expect(sinceSubmit > 5.5, "stopped \(sinceSubmit) s after the submission, before its 6 s")
+        #expect(sinceRestart < 5.7, "stopped \(sinceRestart) s after the restart: the deadline started over")
+        let view = try daemon.request("GET", "/exec/\(id)").1
+        #expect(view["error"]?["code"] == "timeout", "\(view)")
+        _ = daemon.terminate()
+        #expect(try JournalFile(daemon.dataDir).eventKinds(id).filter { $0 == "deadline.passed" }.count == 1)
+    }
+
+    /// meta.max_steps: a budget on step runs, retries included; the run past it is refused with its place.
+    @Test func metaMaxStepsStopsTheRunPastTheBudget() throws {
+        let daemon = try Daemon()
+        let echo: (String) -> JSONValue = { ["id": .string($0), "layer": "compute-script", "op": "sys.echo", "input": ["x": 1]] }
+        let view = try daemon.run(["meta": ["max_steps": 2], "steps": [echo("a"), echo("b"), echo("c")]])
+        #expect(view["state"] == "failed" && view["error"]?["code"] == "resource_exhausted", "\(view)")
+        #expect(view["error"]?["pointer"] == "/meta/max_steps", "\(view)")
+        #expect(view["steps"]?.arrayValue?.map { $0["state"] ?? nil } == ["ok", "ok", "error"], "\(view)")
+        let (status, problem) = try daemon.request("POST", "/exec", json: ["meta": ["max_steps": 0], "steps": [echo("a")]])
+        #expect(status == 422 && problem["pointer"] == "/meta/max_steps", "\(problem)")
+    }
+
     @Test func sigtermDrainsRunningExecutionsAndExitsZero() throws {
         let daemon = try Daemon()
         let (_, r) = try daemon.request("POST", "/exec", json: ["steps": [

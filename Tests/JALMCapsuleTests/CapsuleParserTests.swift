@@ -173,6 +173,25 @@ import Testing
         }
     }
 
+    @Test func metaTimeoutAndMaxStepsAreLimitsCheckedAtTheirEdges() throws {
+        func limits(_ meta: JSONValue) throws -> ExecutionLimits {
+            try CapsuleParser.parse(["steps": [Self.step], "meta": meta]).limits
+        }
+        #expect(try limits(["priority": "high"]) == ExecutionLimits())
+        #expect(try limits(["timeout": "90s", "max_steps": 50]) == ExecutionLimits(timeoutMs: 90_000, maxStepRuns: 50))
+        #expect(try limits(["timeout": "24h", "max_steps": 1_000_000]).maxStepRuns == 1_000_000)
+        #expect(try limits(["timeout": "1ms", "max_steps": 1]).timeoutMs == 1)
+        expectInvalid(at: "/meta/timeout", "at most 24h") { _ = try limits(["timeout": "25h"]) }
+        expectInvalid(at: "/meta/timeout", "more than 0") { _ = try limits(["timeout": 0]) }
+        expectInvalid(at: "/meta/timeout", "a number of seconds or a text") { _ = try limits(["timeout": "soon"]) }
+        expectInvalid(at: "/meta/max_steps", "from 1 to 1000000") { _ = try limits(["max_steps": 0]) }
+        expectInvalid(at: "/meta/max_steps", "from 1 to 1000000") { _ = try limits(["max_steps": 1_000_001]) }
+        expectInvalid(at: "/meta/max_steps", "from 1 to 1000000") { _ = try limits(["max_steps": 2.5]) }
+        expectInvalid(at: "/jalm_config/meta/max_steps") {
+            _ = try CapsuleParser.parse(["jalm_config": ["steps": [Self.step], "meta": ["max_steps": "10"]]])
+        }
+    }
+
     @Test func whenIsParsedWithTheCapsule() throws {
         let c = try CapsuleParser.parse(withStep { $0["when"] = "$.vars.n > 1" })
         #expect(c.steps[0].when?.source == "$.vars.n > 1")

@@ -43,6 +43,12 @@ import Testing
                 "expected_outputs": [["path": "/id", "type": "string"]],
             ]]),
             script: ["w": [.ok(["id": 7], Receipt())]])),
+        Scenario(name: "a meta.timeout that does not pass, its timer armed again after each restart",
+                 simulator: Simulator(plan: Fixtures.plan([("a", "pure"), ("b", "external"), ("c", "read")],
+                                                          meta: ["timeout": "10s"]))),
+        Scenario(name: "meta.max_steps spent by retries", simulator: Simulator(
+            plan: Fixtures.plan([("a", "read"), ("b", "pure")], meta: ["max_steps": 3]),
+            script: ["a": [gone, gone, .ok(["n": 3], Receipt())]])),
         Scenario(name: "a skipped step", simulator: Simulator(
             plan: Fixtures.plan([("a", "pure"), ("b", "write"), ("c", "read")],
                                 extra: ["b": ["when": "$.steps.a.output.from == 'nobody'"]]))),

@@ -20,14 +20,17 @@ enum Fixtures {
     }()
 
     /// A plan of steps given as (id, op) pairs, with optional extra keys per step.
-    static func plan(_ steps: [(String, String)], extra: [String: JSONValue] = [:], vars: JSONValue = [:]) -> Plan {
+    static func plan(_ steps: [(String, String)], extra: [String: JSONValue] = [:], vars: JSONValue = [:],
+                     meta: JSONValue? = nil) -> Plan {
         var list: [JSONValue] = []
         for (id, op) in steps {
             var s: [String: JSONValue] = ["id": .string(id), "layer": "t", "op": .string(op), "input": ["x": 1]]
             for (k, v) in extra[id]?.objectValue ?? [:] { s[k] = v }
             list.append(.object(s))
         }
-        let capsule = try! CapsuleParser.parse(["intent": "test", "vars": vars, "steps": .array(list)])
+        var document: [String: JSONValue] = ["intent": "test", "vars": vars, "steps": .array(list)]
+        if let meta { document["meta"] = meta }
+        let capsule = try! CapsuleParser.parse(.object(document))
         return try! Plan(capsule: capsule, catalog: catalog)
     }
 

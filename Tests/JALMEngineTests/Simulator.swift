@@ -34,13 +34,20 @@ struct Simulator {
         var queue: [MachineInput] = [.start(acknowledge: acknowledge, at: 1000)]
         var clock: Int64 = 1000
         var pendingCrashes = crashes
+        // The deadline timer (meta.timeout): fires once the clock reaches it.
+        var deadline: Int64?
         // Until nothing is left to happen; a machine left unfinished then is stuck (the tests check).
         while !queue.isEmpty, trace.commandCount < 100_000 {
             let input = queue.removeFirst()
             clock += 1
             if let injected = injections[clock] { queue.append(injected) }
+            if let due = deadline, clock >= due {
+                queue.append(.deadline(at: clock))
+                deadline = nil
+            }
             let commands = machine.handle(input.at(clock))
             for command in commands {
+                if case .startDeadline(let due) = command { deadline = due }
                 perform(command, trace: &trace, queue: &queue, machine: machine, clock: clock)
                 trace.commandCount += 1
                 if let c = pendingCrashes.first, trace.commandCount >= c {
@@ -49,6 +56,7 @@ struct Simulator {
                     // kill -9: memory, queued replies and timers are gone; the journal and the world remain.
                     machine = ExecutionMachine(id: Fixtures.id, plan: plan)
                     machine.fold(trace.journal)
+                    deadline = nil
                     clock += 1000
                     // Recovery reads only executions that have not ended.
                     if case .finished(let state, let error) = machine.state.phase {
@@ -86,6 +94,8 @@ struct Simulator {
                                        outcome: .failed(RunnerError(.cancelled, "cancelled"), Receipt()), jitter: 0, at: 0))
         case .startTimer(let step, let attempt, _):
             queue.append(.retryDue(step: step, attempt: attempt, at: 0))
+        case .startDeadline:
+            break  // run() keeps it and delivers it when the clock gets there
         case .acknowledge:
             trace.acknowledged = true
         case .finished(let state, let error):
@@ -107,6 +117,7 @@ extension MachineInput {
         case .stepReturned(let s, let n, let o, let j, _): .stepReturned(step: s, attempt: n, outcome: o, jitter: j, at: t)
         case .retryDue(let s, let n, _): .retryDue(step: s, attempt: n, at: t)
         case .cancel: .cancel(at: t)
+        case .deadline: .deadline(at: t)
         case .journaled(let seq, _): .journaled(upTo: seq, at: t)
         case .recovered: .recovered(at: t)
         }
