@@ -98,7 +98,7 @@ let package = Package(
         .executableTarget(
             name: "jalm",
             dependencies: [
-                "JALMWire", "JALMClient",
+                "JALMWire", "JALMClient", "JALMCore", "JALMCapsule", "JALMDocument",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: settings),

@@ -33,6 +33,25 @@ struct Handlers: Sendable {
             status: h.ok ? .ok : .serviceUnavailable)
     }
 
+    /// `POST /lint`: the checks of `POST /exec` (same body, same limits, same 422s), nothing run.
+    func lint(_ request: Request) async -> Response {
+        var request = request
+        let maxBodyBytes = commands.settings.maxBodyBytes
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: maxBodyBytes)
+        } catch {
+            return Problem.response(RunnerError(
+                .resourceExhausted, "request body exceeds max_body_bytes (\(maxBodyBytes) bytes)"))
+        }
+        do {
+            let summary = try commands.lint(body: Array(buffer: body), contentType: request.headers[.contentType])
+            return JSONResponse.make(summary, status: .ok)
+        } catch {
+            return Problem.response(error)
+        }
+    }
+
     func submit(_ request: Request) async -> Response {
         var request = request
         let wait: Double?

@@ -12,6 +12,7 @@ public enum Routes {
         router.get("/") { _, _ in handlers.root() }
         router.get("/health") { _, _ in handlers.health() }
         router.post("/exec") { request, _ in await handlers.submit(request) }
+        router.post("/lint") { request, _ in await handlers.lint(request) }
         router.get("/exec") { request, _ in handlers.list(request) }
         router.get("/exec/:id") { _, context in handlers.view(context.parameters.get("id") ?? "") }
         router.post("/exec/:id/cancel") { _, context in await handlers.cancel(context.parameters.get("id") ?? "") }

@@ -27,11 +27,8 @@ extension Runner {
             try IdempotencyKey.check(key)
             if let earlier = try earlierSubmission(key: key, body: body) { return earlier }
         }
-        let plan = try plan(body: body, contentType: contentType)
+        let plan = try check(body: body, contentType: contentType)
         let capsule = plan.capsule
-        do { _ = try StepInput.values(of: capsule.secretNames, from: secrets) } catch {
-            throw RunnerError(.invalidInput, error.message, pointer: error.pointer)
-        }
         let at = now()
         let id = ExecutionID.make(now: at)
         let x = LiveExecution(header: .init(id: id, intent: capsule.intent, idempotencyKey: key), plan: plan,
@@ -68,6 +65,16 @@ extension Runner {
             throw error
         }
         return Submission(id: id, replayed: false)
+    }
+
+    /// Every check a submission passes before it runs: the plan (below) and the secrets it names, set on
+    /// this daemon. `POST /lint` is this alone.
+    public func check(body: [UInt8], contentType: String?) throws(RunnerError) -> Plan {
+        let plan = try plan(body: body, contentType: contentType)
+        do { _ = try StepInput.values(of: plan.capsule.secretNames, from: secrets) } catch {
+            throw RunnerError(.invalidInput, error.message, pointer: error.pointer)
+        }
+        return plan
     }
 
     /// The capsule parsed, checked against the catalog and the ops the layers announce, and planned; from

@@ -94,6 +94,16 @@ public struct KernelCommands: Sendable {
                                        acknowledge: acknowledge)
     }
 
+    /// `POST /lint`: every check `submit` makes, and nothing run; what the capsule would run.
+    public func lint(body: [UInt8], contentType: String?) throws(RunnerError) -> JSONValue {
+        let plan = try kernel.runner.check(body: body, contentType: contentType)
+        let steps: [JSONValue] = plan.steps.map { s in
+            ["id": .string(s.address), "layer": .string(s.step.layer), "op": .string(s.step.op),
+             "side_effect": .string(s.sideEffect.rawValue)]
+        }
+        return ["ok": true, "intent": .string(plan.capsule.intent), "steps": .array(steps)]
+    }
+
     /// Waits until the execution ends or `timeout` passes: its final view, or nil if it still runs.
     public func waitForEnd(id: String, timeout: Duration) async -> ExecutionSnapshot? {
         await kernel.runner.waitForEnd(id: id, timeout: timeout)

@@ -17,6 +17,7 @@ struct JalmCommand: ParsableCommand {
               jalm status ex_019ab3c1f2a04f7e2b9c1d
               jalm ls --state failed --limit 5
               jalm layers
+              jalm lint examples/*.yml
               jalm --url http://127.0.0.1:8888 health
 
             Exit codes: 0 success, 1 request refused or execution failed, 2 usage error, \
@@ -25,7 +26,7 @@ struct JalmCommand: ParsableCommand {
         version: jalmVersion,
         subcommands: [
             RunCommand.self, StatusCommand.self, ListCommand.self, CancelCommand.self,
-            LayersCommand.self, OpsCommand.self, HealthCommand.self, SandboxCommand.self,
+            LayersCommand.self, OpsCommand.self, HealthCommand.self, SandboxCommand.self, LintCommand.self,
         ])
 
     @OptionGroup var global: GlobalOptions

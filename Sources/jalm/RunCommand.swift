@@ -67,7 +67,7 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        let body = try readCapsule(file)
+        let body = try Self.readCapsule(file)
         let contentType = Self.contentType(path: file, body: body)
         let key = self.key ?? Self.freshKey()
         guard wait || timeout != nil else {
@@ -99,7 +99,7 @@ struct RunCommand: ParsableCommand {
         return first == UInt8(ascii: "{") ? "application/json" : "application/yaml"
     }
 
-    private func readCapsule(_ path: String) throws(CLIFailure) -> [UInt8] {
+    static func readCapsule(_ path: String) throws(CLIFailure) -> [UInt8] {
         let fd = path == "-" ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .usage("cannot read \(path): \(errnoText())") }
         defer { if fd != STDIN_FILENO { close(fd) } }
