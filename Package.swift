@@ -175,6 +175,6 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: settings),
-        .testTarget(name: "EndToEndTests", dependencies: ["JALMWire", "JALMCapsule", "JALMClient", "JALMStore", "PostgresTestServer"], swiftSettings: settings),
+        .testTarget(name: "EndToEndTests", dependencies: ["JALMWire", "JALMCapsule", "JALMDocument", "JALMClient", "JALMStore", "PostgresTestServer"], swiftSettings: settings),
     ]
 )

@@ -27,6 +27,9 @@ public enum Routes {
         }
         router.post("/layers/:name/restart") { _, context in handlers.restart(context.parameters.get("name") ?? "") }
         router.get("/catalog") { _, _ in JSONResponse.make(commands.catalogJSON) }
+        router.get("/schema/capsule.json") { _, _ in
+            JSONResponse.make(commands.capsuleSchema, contentType: "application/schema+json")
+        }
         return router
     }
 }

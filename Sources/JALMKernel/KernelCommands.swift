@@ -1,3 +1,4 @@
+import JALMCapsule
 import JALMCore
 import JALMEngine
 import JALMWire
@@ -79,6 +80,9 @@ public struct KernelCommands: Sendable {
 
     /// Layers that run with less confinement than `enforce` gives: said loudly by /health and /layers.
     public var sandboxWarnings: [String] { kernel.sandboxWarnings }
+
+    /// `GET /schema/capsule.json`: the capsule's JSON Schema, from the parser's tables.
+    public var capsuleSchema: JSONValue { CapsuleSchema.json }
 
     /// `GET /catalog`: the catalog the kernel validates against.
     public var catalogJSON: JSONValue { kernel.catalog.json }

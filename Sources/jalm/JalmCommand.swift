@@ -26,7 +26,7 @@ struct JalmCommand: ParsableCommand {
         version: jalmVersion,
         subcommands: [
             RunCommand.self, StatusCommand.self, ListCommand.self, CancelCommand.self,
-            LayersCommand.self, OpsCommand.self, HealthCommand.self, SandboxCommand.self, LintCommand.self,
+            LayersCommand.self, OpsCommand.self, HealthCommand.self, SandboxCommand.self, LintCommand.self, SchemaCommand.self,
         ])
 
     @OptionGroup var global: GlobalOptions

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import JALMDocument
 import JALMWire
 import Testing
 
@@ -60,6 +61,68 @@ import Testing
         #expect(status == 2 && out.contains("cannot read /nonexistent/capsule.yml"), "\(out)")
         let (noShare, text) = try jalm(["lint", "--share", "/nonexistent", Daemon.repoDir + "/examples/demo.yml"])
         #expect(noShare == 2 && text.contains("cannot load the op catalog from /nonexistent/kernel"), "\(text)")
+    }
+
+    /// The published schema, checked by an outside validator (python jsonschema, draft 2020-12): it is
+    /// itself a valid schema, every example (and the reference README's wrapped capsule) passes, and a
+    /// capsule with a key the parser refuses fails. jalmd serves the same document as the shipped file.
+    @Test func thePublishedSchemaAcceptsEveryExampleAndRefusesWhatTheParserRefuses() throws {
+        let schemaPath = Daemon.repoDir + "/schema/capsule.schema.json"
+        let dir = Daemon.makeTempDir()
+        var good: [String] = []
+        for name in try FileManager.default.contentsOfDirectory(atPath: Daemon.repoDir + "/examples").sorted() {
+            let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: Daemon.repoDir + "/examples/" + name)))
+            let path = dir + "/" + name + ".json"
+            try Data(JSONWriter.bytes(try Document.parse(bytes, contentType: nil))).write(to: URL(fileURLWithPath: path))
+            good.append(path)
+        }
+        let wrapped = dir + "/wrapped.json"
+        try #"{"jalm_config": {"intent": "t", "steps": [{"id": "r", "layer": "io-http", "input": {"url": "http://x"}}]}}"#
+            .write(toFile: wrapped, atomically: true, encoding: .utf8)
+        good.append(wrapped)
+        let bad: [(String, String)] = [
+            ("unknown-step-key", #"{"steps": [{"id": "a", "layer": "io-file", "op": "read", "inputs": {}}]}"#),
+            ("bad-on-error", #"{"steps": [{"id": "a", "layer": "io-file", "op": "read", "on_error": "ignore"}]}"#),
+            ("no-steps", #"{"intent": "x"}"#),
+            ("bad-id", #"{"steps": [{"id": "1a", "layer": "io-file"}]}"#),
+            ("bad-expectation", #"{"steps": [{"id": "a", "layer": "io-file", "expected_outputs": [{"path": "/x"}]}]}"#),
+            ("bad-retry-code", #"{"steps": [{"id": "a", "layer": "io-file", "retry": {"retry_on": ["oops"]}}]}"#),
+        ]
+        var badPaths: [String] = []
+        for (name, text) in bad {
+            try text.write(toFile: dir + "/" + name + ".json", atomically: true, encoding: .utf8)
+            badPaths.append(dir + "/" + name + ".json")
+        }
+        let script = """
+            import json, sys
+            try:
+                import jsonschema
+            except ImportError:
+                print("MISSING jsonschema"); sys.exit(3)
+            schema = json.load(open(sys.argv[1]))
+            jsonschema.Draft202012Validator.check_schema(schema)
+            v = jsonschema.Draft202012Validator(schema)
+            n = int(sys.argv[2])
+            for i, path in enumerate(sys.argv[3:]):
+                errors = list(v.iter_errors(json.load(open(path))))
+                print(("good" if i < n else "bad"), path, "valid" if not errors else "invalid")
+            """
+        let log = dir + "/jsonschema.log"
+        let pid = try Daemon.spawn("/usr/bin/env", ["python3", "-c", script, schemaPath, String(good.count)] + good + badPaths,
+                                   log: log)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        let out = try String(contentsOfFile: log, encoding: .utf8)
+        if out.contains("MISSING jsonschema") {
+            return MissingTool.report("python jsonschema", installedBy: "scripts/deps.d/capsule.pip")
+        }
+        #expect((status >> 8) & 0xFF == 0, "\(out)")
+        for path in good { #expect(out.contains("good \(path) valid"), "\(out)") }
+        for path in badPaths { #expect(out.contains("bad \(path) invalid"), "\(out)") }
+        let daemon = try Daemon()
+        let (code, served) = try daemon.request("GET", "/schema/capsule.json")
+        let shipped = try JSONParser.parse(String(contentsOfFile: schemaPath, encoding: .utf8))
+        #expect(code == 200 && served == shipped)
     }
 
     /// Through jalmd: the daemon also knows its secrets; nothing is run or journaled.

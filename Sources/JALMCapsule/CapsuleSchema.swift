@@ -1,0 +1,113 @@
+import JALMCore
+import JALMWire
+
+/// The capsule's JSON Schema (draft 2020-12), built from the parser's own key tables so that the two
+/// cannot drift: every key the parser accepts has its schema here, and nothing else is allowed where the
+/// parser refuses unknown keys (`CapsuleSchemaTests` checks both ways). Served at
+/// `GET /schema/capsule.json`, printed by `jalm schema`, shipped as `schema/capsule.schema.json`.
+///
+/// It is the structural part of the checks, for editors and for tools in other languages; what needs the
+/// catalog (ops, input schemas) or the expr parser (conditions) is checked by `jalm lint` / `POST /lint`.
+public enum CapsuleSchema {
+    public static let id = "urn:jalm:schema:capsule"
+
+    public static var json: JSONValue {
+        [
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": .string(id),
+            "title": "JALM capsule",
+            "description": "A capsule for jalmd (docs/capsules.md), bare or wrapped as {\"jalm_config\": capsule}.",
+            "anyOf": [
+                ["$ref": "#/$defs/capsule"],
+                ["type": "object", "required": [.string(CapsuleParser.wrapperKey)], "additionalProperties": false,
+                 "properties": [CapsuleParser.wrapperKey: ["$ref": "#/$defs/capsule"]]],
+            ],
+            "$defs": [
+                "capsule": object(CapsuleParser.topLevelKeys, capsuleProperties, required: ["steps"]),
+                "step": object(StepParser.keys, stepProperties, required: ["id", "layer"]),
+                "retry": object(RetryParser.keys, retryProperties, required: []),
+                "expectation": expectation,
+                "meta": meta,
+                "duration": duration,
+            ],
+        ]
+    }
+
+    /// An object with exactly `keys`, each with its schema from `properties`.
+    static func object(_ keys: Set<String>, _ properties: [String: JSONValue], required: [String]) -> JSONValue {
+        var props: [String: JSONValue] = [:]
+        for key in keys { props[key] = properties[key] ?? ["description": "(no schema written for this key)"] }
+        return ["type": "object", "properties": .object(props), "required": .array(required.map(JSONValue.string)),
+                "additionalProperties": false]
+    }
+
+    static let string: JSONValue = ["type": "string"]
+    static let name: JSONValue = ["type": "string", "minLength": 1]
+
+    static let capsuleProperties: [String: JSONValue] = [
+        "intent": ["type": "string", "description": "What the capsule is for; default \"unnamed\"."],
+        "vars": ["type": "object", "description": "Values for {{ vars.NAME }} templates."],
+        "secrets": ["type": "array", "items": name, "description": "Secret names used as {{ secrets.NAME }}."],
+        "steps": ["type": "array", "minItems": 1, "maxItems": .int(Int64(CapsuleParser.maxSteps)),
+                  "items": ["$ref": "#/$defs/step"]],
+        "meta": ["$ref": "#/$defs/meta"],
+        "description": ["type": "string"],
+        "name": ["type": "string"],
+    ]
+
+    static let stepProperties: [String: JSONValue] = [
+        "id": ["type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_-]{0,63}$"],
+        "layer": name,
+        "op": ["type": "string", "minLength": 1, "description": "Optional on a layer with a default op (io-http: request)."],
+        "input": ["type": "object"],
+        "timeout": ["$ref": "#/$defs/duration"],
+        "retry": ["$ref": "#/$defs/retry"],
+        "when": ["type": "string", "description": "A condition in the expr language (docs/expr.md)."],
+        "on_error": ["enum": ["fail", "continue"]],
+        "expected_outputs": ["type": "array", "items": ["$ref": "#/$defs/expectation"]],
+    ]
+
+    static let retryProperties: [String: JSONValue] = [
+        "strategy": ["enum": ["backoff", "fixed", "none"]],
+        "max": ["type": "integer", "minimum": 0, "maximum": .int(Int64(RetryParser.maxAttempts))],
+        "base": ["$ref": "#/$defs/duration"],
+        "factor": ["type": "number", "minimum": 1, "maximum": 1000],
+        "max_delay": ["$ref": "#/$defs/duration"],
+        "jitter": ["type": "number", "minimum": 0, "maximum": 1],
+        "retry_on": ["type": "array", "items": ["enum": .array(ErrorCode.allCases.map { .string($0.rawValue) })]],
+    ]
+
+    static let expectationProperties: [String: JSONValue] = [
+        "path": ["type": "string", "pattern": "^(/.*)?$", "description": "A JSON Pointer into the output."],
+        "type": ["anyOf": [typeName, ["type": "array", "items": typeName, "minItems": 1]]],
+        "pattern": string,
+        "schema": ["type": ["object", "boolean"]],
+        "expr": ["type": "string"],
+        "message": name,
+    ]
+
+    static let typeName: JSONValue = ["enum": ["null", "boolean", "integer", "number", "string", "array", "object"]]
+
+    static var expectation: JSONValue {
+        guard case .object(var o) = object(OutputExpectation.keys, expectationProperties, required: []) else { return .null }
+        o["anyOf"] = .array(["type", "pattern", "schema", "expr"].map { ["required": [.string($0)]] })
+        return .object(o)
+    }
+
+    /// `meta` holds more than the limits (later issues' keys), so other keys are allowed.
+    static let meta: JSONValue = [
+        "type": "object",
+        "properties": [
+            "timeout": ["$ref": "#/$defs/duration"],
+            "max_steps": ["type": "integer", "minimum": 1, "maximum": .int(Int64(ExecutionLimits.maxStepRunsCeiling))],
+        ],
+    ]
+
+    /// Seconds as a number, or text such as 500ms, 30s, 5m, 1h (positive, at most 24 h: checked by lint).
+    static let duration: JSONValue = [
+        "anyOf": [
+            ["type": "number", "exclusiveMinimum": 0],
+            ["type": "string", "pattern": "^[0-9.]+(ms|s|m|h)$"],
+        ],
+    ]
+}
