@@ -58,6 +58,8 @@ public struct Step: Sendable, Hashable {
     public var onError: OnError = .fail
     /// What the output must look like for the step to count as ok (`expected_outputs:`).
     public var expectedOutputs: [OutputExpectation] = []
+    /// A control step that ends the execution (`abort:`): it calls no layer, and `layer` and `op` are empty.
+    public var abort: AbortSpec?
     /// Where the step is in the submitted document, e.g. `/steps/2`.
     public var pointer: JSONPointer
 
@@ -76,6 +78,18 @@ public struct Step: Sendable, Hashable {
 
     /// `layer.op`, as atoms.csv and plugin handshakes name an op.
     public var qualifiedOp: String { "\(layer).\(op)" }
+}
+
+/// An `abort:` step: when it is reached (and its `when` holds), the execution ends `failed` with this
+/// error.
+public struct AbortSpec: Sendable, Hashable {
+    public var message: String
+    public var code: ErrorCode
+
+    public init(message: String, code: ErrorCode = .conflict) {
+        self.message = message
+        self.code = code
+    }
 }
 
 /// A step's `on_error:`.

@@ -24,7 +24,7 @@ public enum CapsuleSchema {
             ],
             "$defs": [
                 "capsule": object(CapsuleParser.topLevelKeys, capsuleProperties, required: ["steps"]),
-                "step": object(StepParser.keys, stepProperties, required: ["id", "layer"]),
+                "step": step,
                 "retry": object(RetryParser.keys, retryProperties, required: []),
                 "expectation": expectation,
                 "meta": meta,
@@ -65,7 +65,20 @@ public enum CapsuleSchema {
         "when": ["type": "string", "description": "A condition in the expr language (docs/expr.md)."],
         "on_error": ["enum": ["fail", "continue"]],
         "expected_outputs": ["type": "array", "items": ["$ref": "#/$defs/expectation"]],
+        "abort": ["type": "object", "additionalProperties": false, "required": ["message"],
+                  "properties": ["message": name,
+                                 "code": ["enum": .array(ErrorCode.allCases.filter { $0 != .unknown }.map { .string($0.rawValue) })]]],
     ]
+
+    /// A step calls an op (it has a layer) or is an `abort` step (id, when and abort only).
+    static var step: JSONValue {
+        guard case .object(var o) = object(StepParser.keys, stepProperties, required: ["id"]) else { return .null }
+        o["oneOf"] = [
+            ["required": ["layer"], "not": ["required": ["abort"]]],
+            ["required": ["abort"], "propertyNames": ["enum": .array(StepParser.abortStepKeys.sorted().map(JSONValue.string))]],
+        ]
+        return .object(o)
+    }
 
     static let retryProperties: [String: JSONValue] = [
         "strategy": ["enum": ["backoff", "fixed", "none"]],

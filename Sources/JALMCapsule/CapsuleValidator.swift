@@ -17,6 +17,11 @@ public struct CapsuleValidator: Sendable {
     public func validate(_ capsule: Capsule) throws(RunnerError) {
         var earlier: Set<String> = []
         for step in capsule.steps {
+            if step.abort != nil {
+                try StepCondition.check(step, capsule: capsule, earlier: earlier)
+                earlier.insert(step.id)
+                continue
+            }
             let card = try card(for: step)
             let inputPointer = step.pointer.appending("input")
             try StepCondition.check(step, capsule: capsule, earlier: earlier)

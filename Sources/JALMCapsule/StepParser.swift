@@ -4,7 +4,12 @@ import JALMWire
 
 /// The rules for one entry of `steps`.
 enum StepParser {
-    static let keys: Set<String> = ["id", "layer", "op", "input", "timeout", "retry", "when", "on_error", "expected_outputs"]
+    static let keys: Set<String> = ["id", "layer", "op", "input", "timeout", "retry", "when", "on_error", "expected_outputs",
+                                    "abort"]
+    /// The keys of an `abort:` step, which calls no op.
+    static let abortStepKeys: Set<String> = ["id", "when", "abort"]
+    /// The keys of `abort:`.
+    static let abortKeys: Set<String> = ["message", "code"]
     /// Keys the design names for later issues: refused with a clear message rather than ignored.
     static let reservedKeys: Set<String> = ["name", "description", "compensate"]
 
@@ -15,6 +20,7 @@ enum StepParser {
             throw invalid("a step must be an object, got \(value.typeName)", at: pointer)
         }
         try checkKeys(object, at: pointer)
+        if let abort = object["abort"] { return try abortStep(object, abort, index: index, at: pointer) }
         let input = object["input"] ?? .object([:])
         guard case .object = input else {
             throw invalid("input must be an object, got \(input.typeName)", at: pointer.appending("input"))
@@ -38,6 +44,40 @@ enum StepParser {
         if let value = object["expected_outputs"] {
             step.expectedOutputs = try OutputExpectationParser.parse(value, at: pointer.appending("expected_outputs"))
         }
+        return step
+    }
+
+    /// `{id, when?, abort: {message, code?}}`: a step that ends the execution with its error.
+    static func abortStep(_ object: [String: JSONValue], _ value: JSONValue, index: Int, at pointer: JSONPointer)
+        throws(RunnerError) -> Step
+    {
+        for key in object.keys.sorted() where !abortStepKeys.contains(key) {
+            throw invalid("an abort step has id, when and abort; \(key) belongs to a step that calls an op",
+                          at: pointer.appending(key))
+        }
+        let at = pointer.appending("abort")
+        guard case .object(let spec) = value else {
+            throw invalid("abort must be an object {message, code}, got \(value.typeName)", at: at)
+        }
+        for key in spec.keys.sorted() where !abortKeys.contains(key) {
+            throw invalid("unknown abort key \"\(key)\"; abort has code, message", at: at.appending(key))
+        }
+        guard case .string(let message)? = spec["message"], !message.isEmpty else {
+            throw invalid("abort needs a message, a non-empty string", at: at.appending("message"))
+        }
+        var code = ErrorCode.conflict
+        if let value = spec["code"] {
+            let allowed = ErrorCode.allCases.filter { $0 != .unknown }
+            guard let text = value.stringValue, let c = ErrorCode(rawValue: text), c != .unknown else {
+                throw invalid("code must be one of \(allowed.map(\.rawValue).joined(separator: ", "))",
+                              at: at.appending("code"))
+            }
+            code = c
+        }
+        var step = Step(index: index, id: try id(object, at: pointer), layer: "", op: "",
+                        when: try object["when"].map { v throws(RunnerError) in try condition(v, at: pointer.appending("when")) },
+                        pointer: pointer)
+        step.abort = AbortSpec(message: message, code: code)
         return step
     }
 

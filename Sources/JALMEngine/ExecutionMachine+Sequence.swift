@@ -15,7 +15,9 @@ extension ExecutionMachine {
             case .pending:
                 if state.stop != nil { return endStopped("before", step: i, at: at) }
                 switch gate(i) {
-                case .run: return startAttempt(i, at: at)
+                case .run:
+                    if let abort = step.step.abort { return aborted(i, abort, at: at) }
+                    return startAttempt(i, at: at)
                 case .skip: record(.stepSkipped(step: i), at: at)
                 case .fail(let error):
                     record(.stepFailed(step: i, attempt: state.steps[i].nextAttempt, state: .error, dispatchedAt: nil,
@@ -31,6 +33,14 @@ extension ExecutionMachine {
     }
 
     enum Gate { case run, skip, fail(RunnerError) }
+
+    /// An `abort` step was reached: its error is journaled as its one attempt, and the execution fails.
+    mutating func aborted(_ i: Int, _ abort: AbortSpec, at: Int64) {
+        let error = RunnerError(abort.code, abort.message, at: plan.steps[i].step.pointer.appending("abort"))
+        record(.stepFailed(step: i, attempt: state.steps[i].nextAttempt, state: .error, dispatchedAt: nil,
+                           receipt: Receipt(), error: error, retryAt: nil), at: at)
+        end(.failed, error, at: at)
+    }
 
     /// The step's `when:` over the outputs so far, and its references to skipped steps.
     func gate(_ i: Int) -> Gate {

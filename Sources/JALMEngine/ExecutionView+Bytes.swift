@@ -42,8 +42,9 @@ extension ExecutionView {
         w.key("error")
         if let e = last?.error { w.value(e.json) } else { w.null() }
         w.string("id", planStep.address)
-        w.string("layer", planStep.step.layer)
-        w.string("op", planStep.step.op)
+        w.key("layer")
+        if let layer = planStep.viewLayer { w.stringValue(layer) } else { w.null() }
+        w.string("op", planStep.viewOp)
         w.key("output")
         if progress.status == .ok { w.value(progress.output ?? .null) } else { w.null() }
         w.key("runs")

@@ -23,7 +23,7 @@ public enum ExecutionView {
             let progress = s.steps[i]
             let last = progress.attempts.last
             steps.append([
-                "id": .string(planStep.address), "layer": .string(planStep.step.layer), "op": .string(planStep.step.op),
+                "id": .string(planStep.address), "layer": planStep.viewLayer.map(JSONValue.string) ?? .null, "op": .string(planStep.viewOp),
                 "state": .string(last?.state.rawValue ?? "pending"), "attempts": .int(Int64(progress.attempts.count)),
                 "duration_ms": duration(last?.dispatchedAt, last?.finishedAt),
                 "output": progress.status == .ok ? progress.output ?? .null : .null,

@@ -15,6 +15,10 @@ public struct Plan: Sendable {
         self.capsule = capsule
         var steps: [PlanStep] = []
         for step in capsule.steps {
+            if step.abort != nil {
+                steps.append(PlanStep(control: step))
+                continue
+            }
             guard let card = catalog.card(layer: step.layer, op: step.op) else {
                 throw RunnerError(.notFound, "no op \(step.layer).\(step.op) in the catalog", at: step.pointer)
             }
@@ -58,6 +62,23 @@ public struct PlanStep: Sendable {
             inputChecked = false
         }
     }
+
+    /// A control step (`abort`): the machine decides it alone; nothing is dispatched, nothing repeats.
+    init(control step: Step) {
+        self.step = step
+        self.sideEffect = .none
+        self.idempotent = false
+        self.timeoutMs = 0
+        self.retry = RetryRule(max: 0)
+        self.inputSchema = true
+        self.input = .constant(.object([:]))
+        self.inputChecked = true
+    }
+
+    /// The step's `layer` in views: nil for a control step, which calls none.
+    public var viewLayer: String? { step.abort == nil ? step.layer : nil }
+    /// The step's `op` in views: `abort` for an abort step.
+    public var viewOp: String { step.abort == nil ? step.op : "abort" }
 
     /// Where the step's events point: its id (`charge`; nested addresses come with nested nodes).
     public var address: String { step.id }

@@ -102,7 +102,7 @@ public struct KernelCommands: Sendable {
     public func lint(body: [UInt8], contentType: String?) throws(RunnerError) -> JSONValue {
         let plan = try kernel.runner.check(body: body, contentType: contentType)
         let steps: [JSONValue] = plan.steps.map { s in
-            ["id": .string(s.address), "layer": .string(s.step.layer), "op": .string(s.step.op),
+            ["id": .string(s.address), "layer": s.viewLayer.map(JSONValue.string) ?? .null, "op": .string(s.viewOp),
              "side_effect": .string(s.sideEffect.rawValue)]
         }
         return ["ok": true, "intent": .string(plan.capsule.intent), "steps": .array(steps)]

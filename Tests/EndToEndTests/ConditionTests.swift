@@ -24,12 +24,34 @@ import Testing
 
     /// The examples these tests run (demo.yml is run by DemoTests, through the CLI too).
     static let examplesRun: Set<String> = ["conditions.yml", "on-error.yml", "expected-outputs.yml", "sleep-chain.json",
-                                           "demo.yml"]
+                                           "demo.yml", "abort.yml"]
 
     /// Every file in examples/ is run by a test: an example that no test runs can stop working unseen.
     @Test func everyExampleIsRunByATest() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: Daemon.repoDir + "/examples")
         #expect(Set(files) == Self.examplesRun, "add a test for each new example, and name it in examplesRun")
+    }
+
+    /// examples/abort.yml on a fresh daemon: the file is not there, so the abort step ends the execution
+    /// with its own code and message, and the import never runs.
+    @Test func theAbortExampleStopsWithItsReason() throws {
+        let (status, view) = try Self.runExample("abort.yml")
+        #expect(status == 200 && view["state"] == "failed", "\(view)")
+        #expect(view["error"]?["code"] == "not_found" && view["error"]?["pointer"] == "/steps/1/abort", "\(view)")
+        #expect(view["error"]?["message"] == "inbox/orders.csv has not arrived yet; nothing to import", "\(view)")
+        #expect(view["steps"]?.arrayValue?.map { $0["state"] ?? nil } == ["error", "error", "pending"], "\(view)")
+        #expect(view["steps"]?[1]?["op"] == "abort" && view["steps"]?[1]?["layer"] == .null, "\(view)")
+    }
+
+    /// An abort whose when is false is skipped like any step.
+    @Test func anAbortWhoseConditionIsFalseIsSkipped() throws {
+        let daemon = try Daemon()
+        let view = try daemon.run(["vars": ["n": 3], "steps": [
+            ["id": "guard", "when": "$.vars.n > 5", "abort": ["message": "too many"]],
+            echo("after"),
+        ]])
+        #expect(view["state"] == "completed", "\(view)")
+        #expect(view["steps"]?.arrayValue?.map { $0["state"] ?? nil } == ["skipped", "ok"], "\(view)")
     }
 
     @Test func theSleepChainExamplePassesANumberAcrossThreeLayers() throws {

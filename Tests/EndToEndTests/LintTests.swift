@@ -87,6 +87,8 @@ import Testing
             ("bad-id", #"{"steps": [{"id": "1a", "layer": "io-file"}]}"#),
             ("bad-expectation", #"{"steps": [{"id": "a", "layer": "io-file", "expected_outputs": [{"path": "/x"}]}]}"#),
             ("bad-retry-code", #"{"steps": [{"id": "a", "layer": "io-file", "retry": {"retry_on": ["oops"]}}]}"#),
+            ("abort-with-layer", #"{"steps": [{"id": "a", "layer": "io-file", "abort": {"message": "x"}}]}"#),
+            ("abort-without-message", #"{"steps": [{"id": "a", "abort": {"code": "conflict"}}]}"#),
         ]
         var badPaths: [String] = []
         for (name, text) in bad {

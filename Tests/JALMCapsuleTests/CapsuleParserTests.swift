@@ -192,6 +192,25 @@ import Testing
         }
     }
 
+    @Test func anAbortStepHasIdWhenAndAbortOnly() throws {
+        let c = try CapsuleParser.parse(["steps": [
+            ["id": "stop", "when": "$.vars.x == 1", "abort": ["message": "no", "code": "not_found"]],
+            ["id": "plain", "abort": ["message": "stop here"]],
+        ], "vars": ["x": 1]])
+        #expect(c.steps[0].abort == AbortSpec(message: "no", code: .notFound) && c.steps[0].when != nil)
+        #expect(c.steps[1].abort == AbortSpec(message: "stop here", code: .conflict), "the default code is conflict")
+        let cases: [(JSONValue, String, String)] = [
+            (["id": "a", "layer": "io-file", "abort": ["message": "x"]], "/steps/0/layer", "an abort step has id, when and abort"),
+            (["id": "a", "abort": "stop"], "/steps/0/abort", "abort must be an object {message, code}"),
+            (["id": "a", "abort": [:]], "/steps/0/abort/message", "abort needs a message"),
+            (["id": "a", "abort": ["message": "x", "code": "unknown"]], "/steps/0/abort/code", "code must be one of"),
+            (["id": "a", "abort": ["message": "x", "reason": "y"]], "/steps/0/abort/reason", "unknown abort key \"reason\""),
+        ]
+        for (step, pointer, text) in cases {
+            expectInvalid(at: pointer, text) { _ = try CapsuleParser.parse(["steps": [step]]) }
+        }
+    }
+
     @Test func whenIsParsedWithTheCapsule() throws {
         let c = try CapsuleParser.parse(withStep { $0["when"] = "$.vars.n > 1" })
         #expect(c.steps[0].when?.source == "$.vars.n > 1")

@@ -101,3 +101,37 @@ import Testing
         #expect(m.handle(.start(acknowledge: false, at: 1)).dispatches.map(\.step) == [1])
     }
 }
+
+/// `abort`: a control step that ends the execution with its own error, decided by the machine alone.
+@Suite struct AbortStepTests {
+    static let plan: Plan = {
+        let capsule = try! CapsuleParser.parse(["vars": ["n": 7], "steps": [
+            ["id": "a", "layer": "t", "op": "pure"],
+            ["id": "stop", "when": "$.vars.n > 5", "abort": ["message": "n is too large", "code": "invalid_input"]],
+            ["id": "never", "layer": "t", "op": "write"],
+        ]])
+        return try! Plan(capsule: capsule, catalog: Fixtures.catalog)
+    }()
+
+    @Test func anAbortEndsTheExecutionWithItsErrorAndRunsNothingAfter() {
+        var m = ExecutionMachine(id: Fixtures.id, plan: Self.plan)
+        _ = m.handle(.start(acknowledge: false, at: 1))
+        let out = m.handle(.stepReturned(step: 0, attempt: 1, outcome: .ok([:], Receipt()), jitter: 0, at: 2))
+        #expect(out.dispatches.isEmpty)
+        #expect(out.journaled.map(\.event.kind) == ["step.ok", "step.failed", "finished"])
+        guard case .finished(.failed, let e?) = m.state.phase else { Issue.record("\(m.state.phase)"); return }
+        #expect(e == RunnerError(.invalidInput, "n is too large", pointer: "/steps/1/abort"))
+    }
+
+    @Test func aCrashAfterTheAbortIsJournaledDoesNotRunAnythingAgain() {
+        var live = ExecutionMachine(id: Fixtures.id, plan: Self.plan)
+        var history = live.handle(.start(acknowledge: false, at: 1)).journaled
+        history += live.handle(.stepReturned(step: 0, attempt: 1, outcome: .ok([:], Receipt()), jitter: 0, at: 2)).journaled
+        for cut in 1...history.count {
+            var resumed = ExecutionMachine(id: Fixtures.id, plan: Self.plan)
+            resumed.fold(Array(history.prefix(cut)))
+            let out = resumed.handle(.recovered(at: 9))
+            #expect(!out.dispatches.contains { $0.step == 2 }, "cut \(cut)")
+        }
+    }
+}
