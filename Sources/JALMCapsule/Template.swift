@@ -62,6 +62,11 @@ public enum Template {
             case .literal(let text):
                 parts.append(.literal(text))
             case .expression(let expression, let text):
+                // `{{ '{{' }}`: a quoted text is itself, the way to write a literal `{{` or `}}`.
+                if let literal = TemplateScanner.quotedLiteral(expression) {
+                    parts.append(.literal(literal))
+                    continue
+                }
                 switch TemplateExpression.parse(expression) {
                 case .success(let parsed):
                     parts.append(.reference(TemplateReference(

@@ -26,7 +26,7 @@ enum TemplateScanner {
         var rest = Substring(s)
         while let start = pair(in: rest.utf8, of: 0x7B) {
             let after = rest[start.upperBound...]
-            guard let end = pair(in: after.utf8, of: 0x7D) else {
+            guard let end = closing(in: after.utf8) else {
                 return .failure(ScanError(message: "unclosed \"{{\""))
             }
             if start.lowerBound > rest.startIndex { parts.append(.literal(rest[..<start.lowerBound])) }
@@ -53,6 +53,34 @@ enum TemplateScanner {
             i = view.index(after: i)
         }
         return nil
+    }
+
+    /// The `}}` that closes a template, passing over quoted text (`{{ '}}' }}` is one template: the
+    /// literal `}}`).
+    private static func closing(in view: Substring.UTF8View) -> Range<String.Index>? {
+        var quote: UInt8?
+        var i = view.startIndex
+        while i < view.endIndex {
+            let byte = view[i]
+            if let q = quote {
+                if byte == q { quote = nil }
+            } else if byte == 0x27 || byte == 0x22 {
+                quote = byte
+            } else if byte == 0x7D {
+                let j = view.index(after: i)
+                if j < view.endIndex && view[j] == 0x7D { return i..<view.index(after: j) }
+            }
+            i = view.index(after: i)
+        }
+        return nil
+    }
+
+    /// The text of a quoted literal template (`'{{'` or `"}}"`), or nil when `expression` is not one.
+    static func quotedLiteral(_ expression: Substring) -> Substring? {
+        guard let first = expression.first, first == "'" || first == "\"", expression.count >= 2,
+              expression.last == first else { return nil }
+        let inner = expression.dropFirst().dropLast()
+        return inner.contains(first) ? nil : inner
     }
 
     private static func trim(_ s: Substring) -> Substring {

@@ -61,6 +61,16 @@ import Testing
         #expect(status.contains("Seccomp:\t2"), "\(status)")
     }
 
+    /// An inline template with the usual delimiters, its braces written as the kernel's literal
+    /// `{{ '{{' }}`, beside a kernel template that fills data.
+    @Test func anInlineTemplateWritesItsBracesAsKernelLiterals() throws {
+        let out = try html("render", [
+            "template": "<ul>{{ '{{' }}#items}}<li>{{ '{{' }}.}}</li>{{ '{{' }}/items}}</ul>",
+            "data": ["items": ["a<b", "c"]],
+        ])
+        #expect(out == "<ul><li>a&lt;b</li><li>c</li></ul>", "\(out)")
+    }
+
     @Test func escapesTextAttributesAndQuotes() throws {
         let title = "<script>alert(\"x\")</script> & 'q'"
         let out = try html("render", ["template_file": "page.mustache",

@@ -34,6 +34,16 @@ import Testing
         #expect(try render("count={{steps.fetch.output.count}}") == "count=2")
     }
 
+    @Test func aQuotedTextIsALiteralSoBracesCanBeWrittenAnywhere() throws {
+        #expect(try render("{{ '{{' }}") == "{{")
+        #expect(try render("{{ '{{' }}name{{ '}}' }}") == "{{name}}")
+        #expect(try render(#"a {{ "}}" }} b {{ vars.name }}"#) == "a }} b ada")
+        #expect(try render("<p>{{ '{{' }}#items}}{{ '{{' }}.}}{{ '{{' }}/items}}</p> for {{ vars.n }}")
+                == "<p>{{#items}}{{.}}{{/items}}</p> for 7")
+        #expect(try Template.references(in: "{{ '{{' }}x}}", at: at).isEmpty, "a literal refers to nothing")
+        #expect(throws: RunnerError.self) { try render("{{ 'it's' }}") }
+    }
+
     @Test func templatesNestedInObjectsAndArraysRender() throws {
         let input: JSONValue = ["a": ["b": ["{{ vars.n }}", "plain"]], "c": 1]
         #expect(try render(input) == ["a": ["b": [7, "plain"]], "c": 1])
