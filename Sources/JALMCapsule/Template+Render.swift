@@ -53,11 +53,15 @@ extension Template {
         if parts.count == 1, case .reference(let only) = parts[0] {
             return try resolve(only, in: context)
         }
+        if parts.count == 1, case .computed(let only) = parts[0] {
+            return try only.evaluate(in: context)
+        }
         var out = ""
         for part in parts {
             switch part {
             case .literal(let text): out += text
             case .reference(let reference): out += interpolated(try resolve(reference, in: context))
+            case .computed(let computed): out += interpolated(try computed.evaluate(in: context))
             }
         }
         return .string(out)

@@ -33,7 +33,11 @@ public enum Template {
         switch value {
         case .string(let s) where TemplateScanner.mayContainTemplate(s):
             for part in try parse(s, at: pointer) {
-                if case .reference(let reference) = part { found.append(reference) }
+                switch part {
+                case .reference(let reference): found.append(reference)
+                case .computed(let computed): found += computed.references
+                case .literal: break
+                }
             }
         case .array(let items):
             for (i, item) in items.enumerated() { try collect(item, at: pointer.appending(i), into: &found) }
@@ -48,6 +52,8 @@ public enum Template {
     public enum Part: Sendable {
         case literal(Substring)
         case reference(TemplateReference)
+        /// An expression (`{{ len(steps.q.output.rows) }}`).
+        case computed(ComputedTemplate)
     }
 
     static func parse(_ s: String, at pointer: JSONPointer) throws(RunnerError) -> [Part] {
@@ -72,7 +78,11 @@ public enum Template {
                     parts.append(.reference(TemplateReference(
                         pointer: pointer, root: parsed.root, path: parsed.path, text: String(text))))
                 case .failure(let error):
-                    throw invalid("malformed template \(text): \(error.message)", at: pointer)
+                    // A plain path keeps the path's message; anything else is read as an expression.
+                    guard !TemplateExpression.looksLikePath(expression) else {
+                        throw invalid("malformed template \(text): \(error.message)", at: pointer)
+                    }
+                    parts.append(.computed(try ComputedTemplate.parse(expression, text: String(text), at: pointer)))
                 }
             }
         }

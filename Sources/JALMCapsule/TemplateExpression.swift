@@ -36,6 +36,15 @@ enum TemplateExpression {
         }
     }
 
+    /// Only names, dots, brackets, digits and `-` (no spaces, no operators): written as a path, so its
+    /// path error stands.
+    static func looksLikePath(_ expression: Substring) -> Bool {
+        expression.utf8.allSatisfy { b in
+            (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A) || (b >= 0x30 && b <= 0x39)
+                || b == 0x5F || b == 0x2E || b == 0x5B || b == 0x5D || b == 0x2D
+        }
+    }
+
     private static func fail(_ message: String) -> Result<Parsed, TemplateScanner.ScanError> {
         .failure(TemplateScanner.ScanError(message: message))
     }

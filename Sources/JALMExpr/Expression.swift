@@ -13,7 +13,8 @@ public struct Expression: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses `source`; a fault is `invalid_input` with its position, an oversize or overdeep source is
     /// `resource_exhausted` naming the limit.
-    public init(parsing source: String, limits: ExprLimits = .standard) throws(ExprError) {
+    /// `globals`: bare names that read `$.name` (`vars.x` for `$.vars.x`), for templates.
+    public init(parsing source: String, limits: ExprLimits = .standard, globals: Set<String> = []) throws(ExprError) {
         let bytes = Array(source.utf8)
         guard bytes.count <= limits.maxSourceBytes else {
             throw ExprError(.resourceExhausted,
@@ -21,7 +22,7 @@ public struct Expression: Sendable, Hashable, CustomStringConvertible {
                             limit: "max_source_bytes")
         }
         var lexer = Lexer(bytes)
-        var parser = Parser(source: bytes, tokens: try lexer.tokens(), limits: limits)
+        var parser = Parser(source: bytes, tokens: try lexer.tokens(), limits: limits, globals: globals)
         self.tree = try parser.parse()
         self.source = source
         self.bytes = bytes

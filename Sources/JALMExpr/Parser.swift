@@ -12,13 +12,16 @@ struct Parser {
     private var nesting = 0
     /// Lambda parameters in scope, innermost last.
     private var scope: [String] = []
+    /// Bare names that stand for `$.name` (templates read `vars.x` rather than `$.vars.x`).
+    private let globals: Set<String>
 
     static let keywords: Set<String> = ["true", "false", "null", "and", "or", "not"]
 
-    init(source: [UInt8], tokens: [Token], limits: ExprLimits) {
+    init(source: [UInt8], tokens: [Token], limits: ExprLimits, globals: Set<String> = []) {
         self.source = source
         self.tokens = tokens
         self.limits = limits
+        self.globals = globals
     }
 
     mutating func parse() throws(ExprError) -> Node {
@@ -206,6 +209,9 @@ struct Parser {
             }
             if isSymbol("(") { return try call(name, at: token) }
             if isSymbol("=>") { throw fault("a lambda (\(name) => ...) may only be an argument of map, filter, any or all", at: token) }
+            if !scope.contains(name), globals.contains(name) {
+                return try make(.member(try make(.root, at: token.offset), name), at: token.offset)
+            }
             guard scope.contains(name) else {
                 if Self.keywords.contains(name) { throw fault("unexpected \"\(name)\"", at: token) }
                 throw fault("unknown name \"\(name)\"; data is reached from $ (e.g. $.\(name)), "

@@ -43,6 +43,33 @@ import Testing
         #expect(view["steps"]?[1]?["op"] == "abort" && view["steps"]?[1]?["layer"] == .null, "\(view)")
     }
 
+    /// Expressions in templates through the daemon: computed values keep their type when a template is
+    /// the whole string, and what they read is checked at submit like a path.
+    @Test func templateExpressionsComputeFromEarlierOutputs() throws {
+        let daemon = try Daemon()
+        let view = try daemon.run(["vars": ["who": "shop"], "steps": [
+            echo("q", input: ["rows": [["id": 1, "amount": 120.5], ["id": 2, "amount": 80]]]),
+            echo("report", input: [
+                "count": "{{ len(steps.q.output.rows) }}",
+                "total": "{{ sum(map(steps.q.output.rows, r => r.amount)) }}",
+                "label": "{{ upper(vars.who) }}: {{ len(steps.q.output.rows) }} orders",
+                "big": "{{ any(steps.q.output.rows, r => r.amount > 100) }}",
+            ]),
+        ]])
+        #expect(view["state"] == "completed", "\(view)")
+        #expect(view["outputs"]?["report"] == ["count": 2, "total": 200.5, "label": "SHOP: 2 orders", "big": true], "\(view)")
+        let cases: [(JSONValue, String, String)] = [
+            (echo("a", input: ["x": "{{ vars.nope * 2 }}"]), "/steps/0/input/x", "there is no var \"nope\""),
+            (echo("a", input: ["x": "{{ len(steps.later.output) }}"]), "/steps/0/input/x", "does not run before this step"),
+            (echo("a", input: ["x": "{{ vars.who + }}"]), "/steps/0/input/x", "malformed template"),
+        ]
+        for (step, pointer, text) in cases {
+            let (status, problem) = try daemon.request("POST", "/exec", json: ["vars": ["who": "x"], "steps": [step, echo("later")]])
+            #expect(status == 422 && problem["pointer"]?.stringValue == pointer, "\(problem)")
+            #expect(problem["detail"]?.stringValue?.contains(text) == true, "\(problem)")
+        }
+    }
+
     /// An abort whose when is false is skipped like any step.
     @Test func anAbortWhoseConditionIsFalseIsSkipped() throws {
         let daemon = try Daemon()

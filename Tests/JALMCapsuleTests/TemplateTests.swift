@@ -44,6 +44,39 @@ import Testing
         #expect(throws: RunnerError.self) { try render("{{ 'it's' }}") }
     }
 
+    @Test func anExpressionInBracesIsEvaluatedOverVarsAndStepOutputs() throws {
+        #expect(try render("{{ len(steps.fetch.output.rows) }}") == 2)
+        #expect(try render("{{ vars.n * 2 }}") == 14)
+        #expect(try render("{{ vars.n - 1 }}") == 6, "with spaces, - is subtraction")
+        #expect(try render("{{ coalesce(vars.nope, vars.name) }}") == "ada", "a missing key is null, as in expr")
+        #expect(try render("{{ map(steps.fetch.output.rows, r => r.name) }}") == ["x", "y"])
+        #expect(try render("{{ upper(vars.name) }} has {{ vars.limits.max + 1 }}") == "ADA has 4")
+        #expect(try render("{{ steps.fetch.output.ok ? 'yes' : 'no' }}") == "yes")
+        let refs = try Template.references(in: "{{ len(steps.fetch.output.rows) + vars.n }}", at: at)
+        #expect(Set(refs.map { "\($0.root)" }) == ["steps(\"fetch\")", "vars(\"n\")"])
+    }
+
+    @Test func aTemplateExpressionThatCannotBeReadOrEvaluatedFailsWithItsPlace() throws {
+        func fails(_ text: String, _ message: String, sourceLocation: SourceLocation = #_sourceLocation) {
+            do {
+                _ = try render(.string(text))
+                Issue.record("\(text) rendered", sourceLocation: sourceLocation)
+            } catch let error as RunnerError {
+                #expect(error.pointer == "/steps/1/input", sourceLocation: sourceLocation)
+                #expect(error.message.contains(message), "\(error.message)", sourceLocation: sourceLocation)
+            } catch {
+                Issue.record("\(error)", sourceLocation: sourceLocation)
+            }
+        }
+        fails("{{ vars.n + }}", "malformed template {{ vars.n + }}: the expression ends where a value was expected")
+        fails("{{ steps.fetch.state == 'ok' }}", "a template reads steps.ID.output (a when condition reads state and error)")
+        fails("{{ len(vars) }}", "reads vars as a whole")
+        fails("{{ $.other + 1 }}", "a template expression reads vars.NAME and steps.ID.output")
+        #expect(try render("{{ $.vars.n + 1 }}") == 8, "$ is the same root, written out")
+        fails("{{ vars.name + 1 }}", "template {{ vars.name + 1 }}:")
+        fails("{{ nope.x }}", "unknown template root \"nope\"")
+    }
+
     @Test func templatesNestedInObjectsAndArraysRender() throws {
         let input: JSONValue = ["a": ["b": ["{{ vars.n }}", "plain"]], "c": 1]
         #expect(try render(input) == ["a": ["b": [7, "plain"]], "c": 1])
