@@ -60,6 +60,18 @@ public struct Step: Sendable, Hashable {
     public var expectedOutputs: [OutputExpectation] = []
     /// A control step that ends the execution (`abort:`): it calls no layer, and `layer` and `op` are empty.
     public var abort: AbortSpec?
+    /// A control step that assigns vars for the steps after it (`set:`), values as written (templates not
+    /// rendered); it calls no layer either.
+    public var set: [String: JSONValue]?
+
+    /// `abort` or `set`: decided by the machine, with no layer.
+    public var isControl: Bool { abort != nil || set != nil }
+
+    /// The values whose templates the step renders, and where they are: `input`, or a set step's values.
+    public var templated: (value: JSONValue, pointer: JSONPointer) {
+        if let set { return (.object(set), pointer.appending("set")) }
+        return (input, pointer.appending("input"))
+    }
     /// Where the step is in the submitted document, e.g. `/steps/2`.
     public var pointer: JSONPointer
 

@@ -65,17 +65,19 @@ public enum CapsuleSchema {
         "when": ["type": "string", "description": "A condition in the expr language (docs/expr.md)."],
         "on_error": ["enum": ["fail", "continue"]],
         "expected_outputs": ["type": "array", "items": ["$ref": "#/$defs/expectation"]],
+        "set": ["type": "object", "minProperties": 1, "propertyNames": ["pattern": "^[A-Za-z_][A-Za-z0-9_-]{0,63}$"]],
         "abort": ["type": "object", "additionalProperties": false, "required": ["message"],
                   "properties": ["message": name,
                                  "code": ["enum": .array(ErrorCode.allCases.filter { $0 != .unknown }.map { .string($0.rawValue) })]]],
     ]
 
-    /// A step calls an op (it has a layer) or is an `abort` step (id, when and abort only).
+    /// A step calls an op (it has a layer) or is a control step: `abort` or `set` (with id and when only).
     static var step: JSONValue {
         guard case .object(var o) = object(StepParser.keys, stepProperties, required: ["id"]) else { return .null }
         o["oneOf"] = [
-            ["required": ["layer"], "not": ["required": ["abort"]]],
+            ["required": ["layer"], "not": ["anyOf": [["required": ["abort"]], ["required": ["set"]]]]],
             ["required": ["abort"], "propertyNames": ["enum": .array(StepParser.abortStepKeys.sorted().map(JSONValue.string))]],
+            ["required": ["set"], "propertyNames": ["enum": .array(StepParser.setStepKeys.sorted().map(JSONValue.string))]],
         ]
         return .object(o)
     }

@@ -16,17 +16,23 @@ public struct CapsuleValidator: Sendable {
     /// and every template refers to an earlier step or to an existing var.
     public func validate(_ capsule: Capsule) throws(RunnerError) {
         var earlier: Set<String> = []
+        // Vars that set steps before this one assign: known by name now, by value only when they run.
+        var setVars: Set<String> = []
         for step in capsule.steps {
-            if step.abort != nil {
-                try StepCondition.check(step, capsule: capsule, earlier: earlier)
+            if step.isControl {
+                try StepCondition.check(step, capsule: capsule, earlier: earlier, setVars: setVars)
+                if let values = step.set {
+                    try checkReferences(step, capsule: capsule, earlier: earlier, setVars: setVars)
+                    setVars.formUnion(values.keys)
+                }
                 earlier.insert(step.id)
                 continue
             }
             let card = try card(for: step)
             let inputPointer = step.pointer.appending("input")
-            try StepCondition.check(step, capsule: capsule, earlier: earlier)
+            try StepCondition.check(step, capsule: capsule, earlier: earlier, setVars: setVars)
             if Template.containsTemplate(step.input) {
-                try checkReferences(step, capsule: capsule, earlier: earlier)
+                try checkReferences(step, capsule: capsule, earlier: earlier, setVars: setVars)
                 try TemplatedInput.check(step.input, schema: card.inputSchema, at: inputPointer)
             } else {
                 try JSONSchema.validate(step.input, against: card.inputSchema, at: inputPointer)
@@ -59,18 +65,25 @@ public struct CapsuleValidator: Sendable {
         return card
     }
 
-    private func checkReferences(_ step: Step, capsule: Capsule, earlier: Set<String>) throws(RunnerError) {
+    private func checkReferences(_ step: Step, capsule: Capsule, earlier: Set<String>, setVars: Set<String>)
+        throws(RunnerError)
+    {
         let varsOnly = TemplateContext(vars: capsule.vars)
-        for reference in try Template.references(in: step.input, at: step.pointer.appending("input")) {
+        for reference in try Template.references(in: step.templated.value, at: step.templated.pointer) {
             switch reference.root {
             case .steps(let id) where !earlier.contains(id):
                 throw invalid("template \(reference.text) refers to step \"\(id)\" which does not run before this step",
                               at: reference.pointer)
             case .steps:
                 break
+            case .vars(let name) where setVars.contains(name):
+                break  // assigned by an earlier set step: its value is known when that step has run
             case .vars:
                 // Vars are known now, so a missing var or path is found before anything runs.
                 _ = try Template.resolve(reference, in: varsOnly)
+            case .secrets where step.set != nil:
+                throw invalid("template \(reference.text): a set value is journaled, so it may not hold a secret",
+                              at: reference.pointer)
             case .secrets(let name) where !capsule.secretNames.contains(name):
                 throw invalid("template \(reference.text) uses secret \"\(name)\", which the capsule does not declare "
                               + "in secrets: [...]", at: reference.pointer)

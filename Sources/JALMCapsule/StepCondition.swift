@@ -15,13 +15,14 @@ public enum StepCondition {
 
     /// The object a condition is evaluated over.
     public static func root(capsule: Capsule, executionID: String, outputs: [String: JSONValue],
-                            skipped: Set<String>, failed: [String: (state: String, error: JSONValue)] = [:]) -> JSONValue
+                            skipped: Set<String>, failed: [String: (state: String, error: JSONValue)] = [:],
+                            vars: [String: JSONValue]? = nil) -> JSONValue
     {
         var steps: [String: JSONValue] = [:]
         for (id, output) in outputs { steps[id] = ["state": "ok", "output": output] }
         for id in skipped { steps[id] = ["state": "skipped", "output": nil] }
         for (id, f) in failed { steps[id] = ["state": .string(f.state), "output": nil, "error": f.error] }
-        return ["vars": .object(capsule.vars), "steps": .object(steps),
+        return ["vars": .object(vars ?? capsule.vars), "steps": .object(steps),
                 "execution": ["id": .string(executionID), "intent": .string(capsule.intent)]]
     }
 
@@ -44,7 +45,7 @@ public enum StepCondition {
 
     /// Before the run: every constant path the condition reads starts at a root key; `$.steps.ID` names
     /// an earlier step, and `$.vars.NAME` an existing var.
-    static func check(_ step: Step, capsule: Capsule, earlier: Set<String>) throws(RunnerError) {
+    static func check(_ step: Step, capsule: Capsule, earlier: Set<String>, setVars: Set<String> = []) throws(RunnerError) {
         guard let condition = step.when else { return }
         let at = step.pointer.appending("when")
         for path in condition.rootPaths {
@@ -55,7 +56,7 @@ public enum StepCondition {
             if first == "steps", path.count > 1, !earlier.contains(path[1]) {
                 throw invalid("when reads $.steps.\(path[1]), which is not a step that runs before \(step.id)", at: at)
             }
-            if first == "vars", path.count > 1, capsule.vars[path[1]] == nil {
+            if first == "vars", path.count > 1, capsule.vars[path[1]] == nil, !setVars.contains(path[1]) {
                 throw invalid("when reads $.vars.\(path[1]), and there is no var \"\(path[1])\"", at: at)
             }
         }
@@ -66,7 +67,7 @@ public enum StepCondition {
     /// silent null.
     public static func skippedReference(_ step: Step, skipped: Set<String>, failed: Set<String> = []) -> RunnerError? {
         guard !skipped.isEmpty || !failed.isEmpty,
-              let references = try? Template.references(in: step.input, at: step.pointer.appending("input"))
+              let references = try? Template.references(in: step.templated.value, at: step.templated.pointer)
         else { return nil }
         for reference in references {
             guard case .steps(let id) = reference.root else { continue }

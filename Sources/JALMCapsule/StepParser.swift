@@ -5,7 +5,9 @@ import JALMWire
 /// The rules for one entry of `steps`.
 enum StepParser {
     static let keys: Set<String> = ["id", "layer", "op", "input", "timeout", "retry", "when", "on_error", "expected_outputs",
-                                    "abort"]
+                                    "abort", "set"]
+    /// The keys of a `set` step.
+    static let setStepKeys: Set<String> = ["id", "when", "set"]
     /// The keys of an `abort:` step, which calls no op.
     static let abortStepKeys: Set<String> = ["id", "when", "abort"]
     /// The keys of `abort:`.
@@ -21,6 +23,7 @@ enum StepParser {
         }
         try checkKeys(object, at: pointer)
         if let abort = object["abort"] { return try abortStep(object, abort, index: index, at: pointer) }
+        if let set = object["set"] { return try setStep(object, set, index: index, at: pointer) }
         let input = object["input"] ?? .object([:])
         guard case .object = input else {
             throw invalid("input must be an object, got \(input.typeName)", at: pointer.appending("input"))
@@ -78,6 +81,28 @@ enum StepParser {
                         when: try object["when"].map { v throws(RunnerError) in try condition(v, at: pointer.appending("when")) },
                         pointer: pointer)
         step.abort = AbortSpec(message: message, code: code)
+        return step
+    }
+
+    /// `{id, when?, set: {NAME: value, ...}}`: vars for the steps after it.
+    static func setStep(_ object: [String: JSONValue], _ value: JSONValue, index: Int, at pointer: JSONPointer)
+        throws(RunnerError) -> Step
+    {
+        for key in object.keys.sorted() where !setStepKeys.contains(key) {
+            throw invalid("a set step has id, when and set; \(key) belongs to a step that calls an op",
+                          at: pointer.appending(key))
+        }
+        let at = pointer.appending("set")
+        guard case .object(let values) = value, !values.isEmpty else {
+            throw invalid("set must be an object of var names and values, such as {total: \"{{ vars.n * 2 }}\"}", at: at)
+        }
+        for name in values.keys.sorted() where !isValidID(name) {
+            throw invalid("var name \"\(name)\" must match ^[A-Za-z_][A-Za-z0-9_-]{0,63}$", at: at.appending(name))
+        }
+        var step = Step(index: index, id: try id(object, at: pointer), layer: "", op: "",
+                        when: try object["when"].map { v throws(RunnerError) in try condition(v, at: pointer.appending("when")) },
+                        pointer: pointer)
+        step.set = values
         return step
     }
 

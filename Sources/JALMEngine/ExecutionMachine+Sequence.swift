@@ -17,6 +17,10 @@ extension ExecutionMachine {
                 switch gate(i) {
                 case .run:
                     if let abort = step.step.abort { return aborted(i, abort, at: at) }
+                    if step.step.set != nil {
+                        guard assign(i, at: at) else { return }
+                        continue
+                    }
                     return startAttempt(i, at: at)
                 case .skip: record(.stepSkipped(step: i), at: at)
                 case .fail(let error):
@@ -33,6 +37,23 @@ extension ExecutionMachine {
     }
 
     enum Gate { case run, skip, fail(RunnerError) }
+
+    /// A `set` step: its values rendered over the vars and outputs so far, journaled as its output (so a
+    /// restart reads them back, never renders them again). False when a value cannot be rendered: the
+    /// execution has failed.
+    mutating func assign(_ i: Int, at: Int64) -> Bool {
+        let n = state.steps[i].nextAttempt
+        do {
+            let values = try Template.render(plan.steps[i].input, context: TemplateContext(vars: vars, stepOutputs: outputs))
+            record(.stepSucceeded(step: i, attempt: n, dispatchedAt: at, receipt: Receipt(), output: values), at: at)
+            return true
+        } catch {
+            record(.stepFailed(step: i, attempt: n, state: .error, dispatchedAt: nil, receipt: Receipt(), error: error,
+                               retryAt: nil), at: at)
+            end(.failed, error, at: at)
+            return false
+        }
+    }
 
     /// An `abort` step was reached: its error is journaled as its one attempt, and the execution fails.
     mutating func aborted(_ i: Int, _ abort: AbortSpec, at: Int64) {
@@ -53,7 +74,7 @@ extension ExecutionMachine {
         do {
             if step.when != nil {
                 let root = StepCondition.root(capsule: plan.capsule, executionID: id, outputs: outputs, skipped: skipped,
-                                              failed: failed)
+                                              failed: failed, vars: vars)
                 if try !StepCondition.holds(step, over: root) { return .skip }
             }
         } catch {

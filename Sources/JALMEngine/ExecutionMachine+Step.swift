@@ -57,7 +57,7 @@ extension ExecutionMachine {
         guard !step.expectedOutputs.isEmpty else { return nil }
         let execution: JSONValue = ["id": .string(id), "intent": .string(plan.capsule.intent)]
         for expectation in step.expectedOutputs {
-            if let error = expectation.failure(in: output, step: step, vars: plan.capsule.vars, execution: execution) {
+            if let error = expectation.failure(in: output, step: step, vars: vars, execution: execution) {
                 return error
             }
         }

@@ -134,6 +134,16 @@ public struct ExecutionMachine: Sendable {
         return o
     }
 
+    /// The vars a step sees now: the capsule's, with what the set steps that ran assigned, in order.
+    public var vars: [String: JSONValue] {
+        guard plan.hasSetSteps else { return plan.capsule.vars }
+        var v = plan.capsule.vars
+        for (i, s) in state.steps.enumerated() where s.status == .ok && plan.steps[i].step.set != nil {
+            for (name, value) in s.output?.objectValue ?? [:] { v[name] = value }
+        }
+        return v
+    }
+
     /// The steps that failed under `on_error: continue`: their last attempt's state and error, by step id.
     var continuedAfterFailure: [String: (state: String, error: JSONValue)] {
         var failed: [String: (state: String, error: JSONValue)] = [:]
@@ -153,6 +163,6 @@ public struct ExecutionMachine: Sendable {
         // A constant input reads no output: spare building them.
         let reads: Bool = if case .constant = step.input { false } else { true }
         return StepCall(step: i, attempt: n, idempotencyKey: step.idempotencyKey(execution: id),
-                        timeoutMs: step.timeoutMs, outputs: reads ? outputs : [:])
+                        timeoutMs: step.timeoutMs, outputs: reads ? outputs : [:], vars: vars)
     }
 }

@@ -55,4 +55,6 @@ public struct StepCall: Sendable, Hashable {
     public var idempotencyKey: String?
     public var timeoutMs: Int64
     public var outputs: [String: JSONValue]
+    /// The vars the step sees (the capsule's, and what earlier set steps assigned).
+    public var vars: [String: JSONValue]
 }

@@ -8,15 +8,18 @@ import JALMWire
 public struct Plan: Sendable {
     public let capsule: Capsule
     public let steps: [PlanStep]
+    /// Some step assigns vars: the vars a step sees then depend on the steps before it.
+    public let hasSetSteps: Bool
 
     /// Fails with `not_found` when a step names an op the catalog does not have (the validator refuses such a
     /// capsule first; a journal written by an older catalog can still hold one).
     public init(capsule: Capsule, catalog: Catalog) throws(RunnerError) {
         self.capsule = capsule
+        self.hasSetSteps = capsule.steps.contains { $0.set != nil }
         var steps: [PlanStep] = []
         for step in capsule.steps {
-            if step.abort != nil {
-                steps.append(PlanStep(control: step))
+            if step.isControl {
+                steps.append(try PlanStep(control: step))
                 continue
             }
             guard let card = catalog.card(layer: step.layer, op: step.op) else {
@@ -63,22 +66,23 @@ public struct PlanStep: Sendable {
         }
     }
 
-    /// A control step (`abort`): the machine decides it alone; nothing is dispatched, nothing repeats.
-    init(control step: Step) {
+    /// A control step (`abort`, `set`): the machine decides it alone; nothing is dispatched, nothing
+    /// repeats. A set step's values are its input, compiled like one.
+    init(control step: Step) throws(RunnerError) {
         self.step = step
         self.sideEffect = .none
         self.idempotent = false
         self.timeoutMs = 0
         self.retry = RetryRule(max: 0)
         self.inputSchema = true
-        self.input = .constant(.object([:]))
+        self.input = try Template.compile(step.templated.value, at: step.templated.pointer)
         self.inputChecked = true
     }
 
     /// The step's `layer` in views: nil for a control step, which calls none.
-    public var viewLayer: String? { step.abort == nil ? step.layer : nil }
-    /// The step's `op` in views: `abort` for an abort step.
-    public var viewOp: String { step.abort == nil ? step.op : "abort" }
+    public var viewLayer: String? { step.isControl ? nil : step.layer }
+    /// The step's `op` in views: `abort` or `set` for a control step.
+    public var viewOp: String { step.abort != nil ? "abort" : step.set != nil ? "set" : step.op }
 
     /// Where the step's events point: its id (`charge`; nested addresses come with nested nodes).
     public var address: String { step.id }

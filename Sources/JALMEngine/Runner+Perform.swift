@@ -77,7 +77,7 @@ extension Runner {
         let step = x.plan.steps[call.step]
         let prepared: StepInput.Prepared
         do {
-            prepared = try StepInput.prepare(step, vars: x.plan.capsule.vars, outputs: call.outputs,
+            prepared = try StepInput.prepare(step, vars: call.vars, outputs: call.outputs,
                                              secretNames: x.plan.capsule.secretNames, secrets: secrets)
         } catch {
             return deliver(.stepReturned(step: call.step, attempt: call.attempt, outcome: .refused(error), jitter: 0,

@@ -24,7 +24,7 @@ import Testing
 
     /// The examples these tests run (demo.yml is run by DemoTests, through the CLI too).
     static let examplesRun: Set<String> = ["conditions.yml", "on-error.yml", "expected-outputs.yml", "sleep-chain.json",
-                                           "demo.yml", "abort.yml"]
+                                           "demo.yml", "abort.yml", "set.yml"]
 
     /// Every file in examples/ is run by a test: an example that no test runs can stop working unseen.
     @Test func everyExampleIsRunByATest() throws {
@@ -68,6 +68,16 @@ import Testing
             #expect(status == 422 && problem["pointer"]?.stringValue == pointer, "\(problem)")
             #expect(problem["detail"]?.stringValue?.contains(text) == true, "\(problem)")
         }
+    }
+
+    /// examples/set.yml: the set step computes the total once; conditions and templates after it read it.
+    @Test func theSetExampleComputesATotalAndRoutesOnIt() throws {
+        let (status, view) = try Self.runExample("set.yml")
+        #expect(status == 200 && view["state"] == "completed", "\(view)")
+        #expect(view["outputs"]?["totals"] == ["total": 125.0, "count": 2], "\(view)")
+        #expect(view["steps"]?.arrayValue?.map { $0["state"] ?? nil } == ["ok", "ok", "skipped"], "\(view)")
+        #expect(view["steps"]?[0]?["op"] == "set" && view["steps"]?[0]?["layer"] == .null, "\(view)")
+        #expect(view["outputs"]?["priority"]?["message"]?.stringValue?.hasPrefix("2 lines, total 125") == true, "\(view)")
     }
 
     /// An abort whose when is false is skipped like any step.

@@ -89,6 +89,8 @@ import Testing
             ("bad-retry-code", #"{"steps": [{"id": "a", "layer": "io-file", "retry": {"retry_on": ["oops"]}}]}"#),
             ("abort-with-layer", #"{"steps": [{"id": "a", "layer": "io-file", "abort": {"message": "x"}}]}"#),
             ("abort-without-message", #"{"steps": [{"id": "a", "abort": {"code": "conflict"}}]}"#),
+            ("set-with-layer", #"{"steps": [{"id": "a", "layer": "io-file", "set": {"x": 1}}]}"#),
+            ("set-bad-name", #"{"steps": [{"id": "a", "set": {"1x": 1}}]}"#),
         ]
         var badPaths: [String] = []
         for (name, text) in bad {

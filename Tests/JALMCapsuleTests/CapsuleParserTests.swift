@@ -211,6 +211,20 @@ import Testing
         }
     }
 
+    @Test func aSetStepHasIdWhenAndSetAndItsVarsAreKnownAfterIt() throws {
+        let c = try CapsuleParser.parse(["steps": [["id": "s", "set": ["total": "{{ vars.n * 2 }}", "label": "x"]]],
+                                         "vars": ["n": 1]])
+        #expect(c.steps[0].set == ["total": "{{ vars.n * 2 }}", "label": "x"] && c.steps[0].isControl)
+        let cases: [(JSONValue, String, String)] = [
+            (["id": "a", "layer": "io-file", "set": ["x": 1]], "/steps/0/layer", "a set step has id, when and set"),
+            (["id": "a", "set": [:]], "/steps/0/set", "set must be an object of var names and values"),
+            (["id": "a", "set": ["1x": 1]], "/steps/0/set/1x", "var name \"1x\" must match"),
+        ]
+        for (step, pointer, text) in cases {
+            expectInvalid(at: pointer, text) { _ = try CapsuleParser.parse(["steps": [step]]) }
+        }
+    }
+
     @Test func whenIsParsedWithTheCapsule() throws {
         let c = try CapsuleParser.parse(withStep { $0["when"] = "$.vars.n > 1" })
         #expect(c.steps[0].when?.source == "$.vars.n > 1")

@@ -49,6 +49,11 @@ import Testing
         Scenario(name: "meta.max_steps spent by retries", simulator: Simulator(
             plan: Fixtures.plan([("a", "read"), ("b", "pure")], meta: ["max_steps": 3]),
             script: ["a": [gone, gone, .ok(["n": 3], Receipt())]])),
+        Scenario(name: "a set step between two writes", simulator: Simulator(
+            plan: Fixtures.plan([("w", "write"), ("calc", "pure"), ("x", "external")], extra: [
+                "calc": ["set": ["n": "{{ len(steps.w.output) + 1 }}"]],
+                "x": ["input": ["v": "{{ vars.n }}"]],
+            ]))),
         Scenario(name: "a skipped step", simulator: Simulator(
             plan: Fixtures.plan([("a", "pure"), ("b", "write"), ("c", "read")],
                                 extra: ["b": ["when": "$.steps.a.output.from == 'nobody'"]]))),

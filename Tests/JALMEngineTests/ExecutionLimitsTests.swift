@@ -135,3 +135,51 @@ import Testing
         }
     }
 }
+
+/// `set`: vars assigned by the machine, journaled as the step's output, seen by the steps after it.
+@Suite struct SetStepTests {
+    static let plan: Plan = {
+        let capsule = try! CapsuleParser.parse(["vars": ["n": 2], "steps": [
+            ["id": "a", "layer": "t", "op": "pure"],
+            ["id": "calc", "set": ["double": "{{ vars.n * 2 }}", "from": "{{ steps.a.output.x }}"]],
+            ["id": "b", "layer": "t", "op": "write", "when": "$.vars.double == 4", "input": ["v": "{{ vars.double }}"]],
+        ]])
+        return try! Plan(capsule: capsule, catalog: Fixtures.catalog)
+    }()
+
+    @Test func setValuesAreJournaledAndSeenByLaterConditionsAndCalls() {
+        var m = ExecutionMachine(id: Fixtures.id, plan: Self.plan)
+        _ = m.handle(.start(acknowledge: false, at: 1))
+        let out = m.handle(.stepReturned(step: 0, attempt: 1, outcome: .ok(["x": "hi"], Receipt()), jitter: 0, at: 2))
+        let set = out.journaled.first { if case .stepSucceeded(1, _, _, _, _) = $0.event { true } else { false } }
+        guard case .stepSucceeded(_, _, _, _, let values)? = set?.event else { Issue.record("\(out)"); return }
+        #expect(values == ["double": 4, "from": "hi"])
+        _ = m.handle(.journaled(upTo: m.state.lastSeq, at: 3))  // b is a write: it waits for the disk
+        #expect(m.vars["double"] == 4)
+        #expect(m.call(2, attempt: 1).vars["double"] == 4, "the call renders with the assigned vars")
+        #expect(m.state.steps[2].status == .running(attempt: 1), "b's when saw the assigned var")
+    }
+
+    @Test func afterACrashTheValuesAreReadBackNotComputedAgain() {
+        var live = ExecutionMachine(id: Fixtures.id, plan: Self.plan)
+        var history = live.handle(.start(acknowledge: false, at: 1)).journaled
+        history += live.handle(.stepReturned(step: 0, attempt: 1, outcome: .ok(["x": "hi"], Receipt()), jitter: 0, at: 2)).journaled
+        var resumed = ExecutionMachine(id: Fixtures.id, plan: Self.plan)
+        resumed.fold(history)
+        #expect(resumed.vars["from"] == "hi")
+        let out = resumed.handle(.recovered(at: 9))
+        #expect(!out.journaled.contains { if case .stepSucceeded(1, _, _, _, _) = $0.event { true } else { false } })
+    }
+
+    @Test func aValueThatCannotBeRenderedFailsTheExecutionAtItsPlace() {
+        let capsule = try! CapsuleParser.parse(["steps": [
+            ["id": "a", "layer": "t", "op": "pure"],
+            ["id": "calc", "set": ["x": "{{ steps.a.output.n + 1 }}"]],
+        ]])
+        var m = ExecutionMachine(id: Fixtures.id, plan: try! Plan(capsule: capsule, catalog: Fixtures.catalog))
+        _ = m.handle(.start(acknowledge: false, at: 1))
+        _ = m.handle(.stepReturned(step: 0, attempt: 1, outcome: .ok(["n": "five"], Receipt()), jitter: 0, at: 2))
+        guard case .finished(.failed, let e?) = m.state.phase else { Issue.record("\(m.state.phase)"); return }
+        #expect(e.pointer == "/steps/1/set/x", "\(e)")
+    }
+}

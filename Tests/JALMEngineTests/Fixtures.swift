@@ -26,6 +26,8 @@ enum Fixtures {
         for (id, op) in steps {
             var s: [String: JSONValue] = ["id": .string(id), "layer": "t", "op": .string(op), "input": ["x": 1]]
             for (k, v) in extra[id]?.objectValue ?? [:] { s[k] = v }
+            // A control step has no layer, op or input.
+            if s["set"] != nil || s["abort"] != nil { s["layer"] = nil; s["op"] = nil; s["input"] = nil }
             list.append(.object(s))
         }
         var document: [String: JSONValue] = ["intent": "test", "vars": vars, "steps": .array(list)]
