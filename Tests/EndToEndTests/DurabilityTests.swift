@@ -209,6 +209,32 @@ import Testing
         #expect(status == 422 && problem["pointer"] == "/meta/max_steps", "\(problem)")
     }
 
+    /// set and abort across kill -9: the values a set step assigned are read back from the journal (the
+    /// set runs once), and an abort after the restart still ends the execution with its own error.
+    @Test func setAndAbortResumeAfterKill9() throws {
+        let daemon = try Daemon()
+        let (s, r) = try daemon.request("POST", "/exec", json: ["vars": ["n": 21], "steps": [
+            ["id": "calc", "set": ["double": "{{ vars.n * 2 }}"]],
+            ["id": "nap", "layer": "io-file", "op": "sys.sleep", "input": ["ms": 3000]],
+            ["id": "show", "layer": "compute-script", "op": "sys.echo", "input": ["v": "{{ vars.double }}"]],
+            ["id": "stop", "when": "$.vars.double == 42", "abort": ["message": "the answer was reached", "code": "conflict"]],
+            ["id": "never", "layer": "compute-script", "op": "sys.echo", "input": ["x": 1]],
+        ]])
+        #expect(s == 202, "\(r)")
+        let id = try #require(r["execution_id"]?.stringValue)
+        #expect(try daemon.waitUntil(10) { try daemon.request("GET", "/exec/\(id)").1["steps"]?[0]?["state"] == "ok" })
+        usleep(500_000)
+        daemon.kill9()
+        try daemon.start()
+        #expect(try daemon.waitUntil(15) { try daemon.request("GET", "/exec/\(id)").1["state"] == "failed" })
+        let view = try daemon.request("GET", "/exec/\(id)").1
+        #expect(view["outputs"]?["show"] == ["v": 42], "\(view)")
+        #expect(view["error"]?["code"] == "conflict" && view["error"]?["pointer"] == "/steps/3/abort", "\(view)")
+        #expect(view["steps"]?.arrayValue?.map { $0["state"] ?? nil } == ["ok", "ok", "ok", "error", "pending"], "\(view)")
+        _ = daemon.terminate()
+        #expect(try JournalFile(daemon.dataDir).runs(id).filter { $0.step == "calc" }.count == 1)
+    }
+
     @Test func sigtermDrainsRunningExecutionsAndExitsZero() throws {
         let daemon = try Daemon()
         let (_, r) = try daemon.request("POST", "/exec", json: ["steps": [
