@@ -64,6 +64,16 @@ struct Handlers: Sendable {
         } else {
             wait = nil
         }
+        var dryRun = false
+        if let d = request.uri.queryParameters["dry_run"] {
+            switch String(d) {
+            case "1", "true": dryRun = true
+            case "0", "false": dryRun = false
+            default:
+                return Problem.response(RunnerError(.invalidInput, "dry_run must be 1, true, 0 or false", pointer: "/dry_run"),
+                                        status: .badRequest)
+            }
+        }
         let body: ByteBuffer
         let maxBodyBytes = commands.settings.maxBodyBytes
         do {
@@ -77,7 +87,7 @@ struct Handlers: Sendable {
             // Without ?wait the answer comes at once, so the execution must be on disk before it; with ?wait
             // the answer comes at its end, which is journaled durably, or after a flush when time runs out.
             let submission = try await commands.submit(body: Array(buffer: body), contentType: request.headers[.contentType],
-                                                       idempotencyKey: key, acknowledge: wait == nil)
+                                                       idempotencyKey: key, acknowledge: wait == nil, dryRun: dryRun)
             var response = try await answer(submission, wait: wait)
             if submission.replayed { response.headers[Self.idempotentReplayed] = "true" }
             return response

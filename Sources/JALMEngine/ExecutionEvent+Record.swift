@@ -13,8 +13,11 @@ extension JournalEntry {
             r.attempt = attempt
         }
         switch event {
-        case .submitted(let startsNow):
-            if !startsNow { r.payload = ["q": true] }
+        case .submitted(let startsNow, let dryRun):
+            var o: [String: JSONValue] = [:]
+            if !startsNow { o["q"] = true }
+            if dryRun { o["d"] = true }
+            if !o.isEmpty { r.payload = .object(o) }
         case .started, .cancelRequested, .deadlinePassed:
             break
         case .stepSkipped(let i):
@@ -70,7 +73,7 @@ extension JournalEntry {
         let receipt = Receipt(pid: p?["p"]?.intValue.map { Int($0) }, version: p?["v"]?.stringValue)
         let event: ExecutionEvent
         switch r.kind {
-        case "submitted": event = .submitted(startsNow: p?["q"]?.boolValue != true)
+        case "submitted": event = .submitted(startsNow: p?["q"]?.boolValue != true, dryRun: p?["d"]?.boolValue == true)
         case "started": event = .started
         case "cancel.requested": event = .cancelRequested
         case "deadline.passed": event = .deadlinePassed

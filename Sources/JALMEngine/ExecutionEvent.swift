@@ -17,7 +17,9 @@ public struct Receipt: Sendable, Hashable {
 public enum ExecutionEvent: Sendable, Hashable {
     /// Accepted: the capsule is in the journal. `startsNow`: it started at once (today, always: no queue
     /// stands between acceptance and the first step; one `started` event would repeat the same instant).
-    case submitted(startsNow: Bool)
+    /// `dryRun`: its write and external steps are previewed by their layers, not performed (kept here, so
+    /// that a restart resumes it as a dry run).
+    case submitted(startsNow: Bool, dryRun: Bool = false)
     /// A submission that waited (in a queue, or across a restart) has started.
     case started
     /// The step's `when:` was false.

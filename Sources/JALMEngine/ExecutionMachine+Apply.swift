@@ -8,8 +8,9 @@ extension ExecutionMachine.State {
         lastSeq = max(lastSeq, entry.seq)
         let at = entry.at
         switch entry.event {
-        case .submitted(let startsNow):
+        case .submitted(let startsNow, let dry):
             createdAt = at
+            dryRun = dry
             if startsNow {
                 startedAt = at
                 phase = .running

@@ -11,6 +11,8 @@ extension ExecutionMachine {
         public var steps: [StepProgress]
         /// Why the execution is being stopped, once something asked: the first of a cancel or the deadline.
         public var stop: Stop?
+        /// A dry run: write and external steps are previewed, not performed.
+        public var dryRun = false
         /// A cancel was asked (and came before any deadline).
         public var cancelRequested: Bool { stop == .cancel }
         /// The seq of the last event applied (journaled or not yet).

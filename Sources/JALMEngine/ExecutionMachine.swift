@@ -33,9 +33,13 @@ public struct ExecutionMachine: Sendable {
     }
     var output = Output()
 
-    public init(id: String, plan: Plan) {
+    /// The dry run a new execution asks for; journaled with its submission (a folded one takes it from there).
+    let requestedDryRun: Bool
+
+    public init(id: String, plan: Plan, dryRun: Bool = false) {
         self.id = id
         self.plan = plan
+        self.requestedDryRun = dryRun
         self.state = State(stepCount: plan.steps.count)
     }
 
@@ -94,7 +98,7 @@ public struct ExecutionMachine: Sendable {
 
     mutating func start(acknowledge: Bool, at: Int64) {
         guard state.phase == .pending, state.lastSeq == 0 else { return }
-        record(.submitted(startsNow: true), at: at, journal: acknowledge ? .durable : .group)
+        record(.submitted(startsNow: true, dryRun: requestedDryRun), at: at, journal: acknowledge ? .durable : .group)
         if acknowledge { deferUntilDurable(.acknowledge) }
         if let due = deadlineAt { emit(.startDeadline(at: due)) }
         advance(at: at)
@@ -163,6 +167,7 @@ public struct ExecutionMachine: Sendable {
         // A constant input reads no output: spare building them.
         let reads: Bool = if case .constant = step.input { false } else { true }
         return StepCall(step: i, attempt: n, idempotencyKey: step.idempotencyKey(execution: id),
-                        timeoutMs: step.timeoutMs, outputs: reads ? outputs : [:], vars: vars)
+                        timeoutMs: step.timeoutMs, outputs: reads ? outputs : [:], vars: vars,
+                        dryRun: state.dryRun)
     }
 }

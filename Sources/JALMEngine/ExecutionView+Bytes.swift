@@ -11,6 +11,10 @@ extension ExecutionView {
         let s = machine.state
         w.begin()
         w.int("created_at", s.createdAt ?? 0)
+        if s.dryRun {
+            w.key("dry_run")
+            w.value(true)
+        }
         w.duration("duration_ms", s.startedAt ?? s.createdAt, s.finishedAt)
         w.key("error")
         if case .finished(_, let e?) = s.phase { w.value(e.json) } else { w.null() }

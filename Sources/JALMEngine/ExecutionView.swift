@@ -41,6 +41,7 @@ public enum ExecutionView {
         view["duration_ms"] = duration(s.startedAt ?? s.createdAt, s.finishedAt)
         view["error"] = error
         if let key = header.idempotencyKey { view["idempotency_key"] = .string(key) }
+        if s.dryRun { view["dry_run"] = true }
         return .object(view)
     }
 

@@ -84,7 +84,7 @@ extension JournalEntry {
     /// The record of an event that names no step.
     var headerRecord: EventRecord {
         var r = EventRecord(seq: seq, at: at, kind: event.kind)
-        if case .submitted(false) = event { r.payload = ["q": true] }
+        if case .submitted(false, _) = event { r.payload = ["q": true] }
         return r
     }
 }

@@ -57,4 +57,6 @@ public struct StepCall: Sendable, Hashable {
     public var outputs: [String: JSONValue]
     /// The vars the step sees (the capsule's, and what earlier set steps assigned).
     public var vars: [String: JSONValue]
+    /// The execution is a dry run: the layer previews a write or external op instead of performing it.
+    public var dryRun: Bool = false
 }

@@ -13,9 +13,12 @@ public struct LayerCall: Sendable, Hashable {
     public var idempotencyKey: String?
     /// The execution id, so that a plugin's logs can be tied to it.
     public var traceID: String?
+    /// A dry run: the layer previews a write or external op instead of performing it.
+    public var dryRun: Bool
 
     public init(layer: String, op: String, input: JSONValue, timeout: Duration, idempotencyKey: String? = nil,
-                traceID: String? = nil) {
+                traceID: String? = nil, dryRun: Bool = false) {
+        self.dryRun = dryRun
         self.layer = layer
         self.op = op
         self.input = input

@@ -86,7 +86,7 @@ extension Runner {
         let mask = prepared.mask
         let handle = layers.dispatch(LayerCall(
             layer: step.step.layer, op: step.step.op, input: prepared.input, timeout: .milliseconds(call.timeoutMs),
-            idempotencyKey: call.idempotencyKey, traceID: x.id)
+            idempotencyKey: call.idempotencyKey, traceID: x.id, dryRun: call.dryRun)
         ) { [self] reply in
             let outcome: StepOutcome = switch reply.outcome {
             case .ok(let output): .ok(mask.apply(output), reply.receipt)

@@ -16,23 +16,40 @@ extension Runner {
     /// the execution is on disk; without (the caller waits for the end), returns at once, and the caller
     /// flushes the journal before telling anyone the id. A submission with an idempotency key always waits
     /// for its row: the key's uniqueness is decided there.
-    public func submit(body: [UInt8], contentType: String?, idempotencyKey key: String?, acknowledge: Bool)
-        async throws(RunnerError) -> Submission
+    public func submit(body: [UInt8], contentType: String?, idempotencyKey key: String?, acknowledge: Bool,
+                       dryRun: Bool = false) async throws(RunnerError) -> Submission
     {
         await waitForRecovery()
         guard table.withLock({ $0.accepting }) else {
             throw RunnerError(.layerUnavailable, "jalmd is shutting down and accepts no new executions")
         }
-        if let key {
-            try IdempotencyKey.check(key)
-            if let earlier = try earlierSubmission(key: key, body: body) { return earlier }
+        if key != nil, dryRun {
+            // A replay compares bytes only: a dry run and the real run of one capsule would share the key.
+            throw RunnerError(.invalidInput, "a dry run takes no Idempotency-Key: it is never the execution a key stands for",
+                              pointer: "/dry_run")
         }
+        guard let key else {
+            return try await decide(body: body, contentType: contentType, key: nil, acknowledge: acknowledge, dryRun: dryRun)
+        }
+        try IdempotencyKey.check(key)
+        // One submission per key at a time in this jalmd: the live table then only ever holds a keyed
+        // execution whose submission is on disk, so a replay never answers with one that is not journaled.
+        await takeTurn(key)
+        defer { passTurn(key) }
+        if let earlier = try earlierSubmission(key: key, body: body) { return earlier }
+        return try await decide(body: body, contentType: contentType, key: key, acknowledge: acknowledge, dryRun: dryRun)
+    }
+
+    /// Plans, registers and starts a new execution (the key, if any, is this submission's to decide).
+    private func decide(body: [UInt8], contentType: String?, key: String?, acknowledge: Bool, dryRun: Bool)
+        async throws(RunnerError) -> Submission
+    {
         let plan = try check(body: body, contentType: contentType)
         let capsule = plan.capsule
         let at = now()
         let id = ExecutionID.make(now: at)
         let x = LiveExecution(header: .init(id: id, intent: capsule.intent, idempotencyKey: key), plan: plan,
-                              document: body, owner: journal.owner, machine: ExecutionMachine(id: id, plan: plan),
+                              document: body, owner: journal.owner, machine: ExecutionMachine(id: id, plan: plan, dryRun: dryRun),
                               created: false)
         if let other = register(x, key: key), let key { return try replay(other, key: key, body: body) }
         if let key {
@@ -65,6 +82,36 @@ extension Runner {
             throw error
         }
         return Submission(id: id, replayed: false)
+    }
+
+    /// Waits until no other submission with `key` is being decided in this jalmd, then holds the key.
+    func takeTurn(_ key: String) async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let now = table.withLock { t -> Bool in
+                guard t.keyTurns[key] != nil else {
+                    t.keyTurns[key] = []
+                    return true
+                }
+                t.keyTurns[key]!.append(c)
+                return false
+            }
+            if now { c.resume() }
+        }
+    }
+
+    /// Hands the key to the next waiting submission, or frees it.
+    func passTurn(_ key: String) {
+        let next = table.withLock { t -> CheckedContinuation<Void, Never>? in
+            guard var waiting = t.keyTurns[key] else { return nil }
+            if waiting.isEmpty {
+                t.keyTurns[key] = nil
+                return nil
+            }
+            let first = waiting.removeFirst()
+            t.keyTurns[key] = waiting
+            return first
+        }
+        next?.resume()
     }
 
     /// Every check a submission passes before it runs: the plan (below) and the secrets it names, set on

@@ -34,6 +34,8 @@ public final class Runner: Sendable {
         var live: [String: LiveExecution] = [:]
         /// Idempotency keys of the executions in `live`: the journal answers for the others.
         var keys: [String: LiveExecution] = [:]
+        /// Keys a submission is being decided for, with the submissions waiting their turn (see `keyTurn`).
+        var keyTurns: [String: [CheckedContinuation<Void, Never>]] = [:]
         var accepting = true
         /// False until `recover()` has resumed the journal's unfinished executions; submissions wait for it,
         /// so that recovery never mistakes a new execution for one left over from before a crash.

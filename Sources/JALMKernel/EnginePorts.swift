@@ -27,7 +27,8 @@ final class SupervisorDispatch: LayerDispatch {
             return CallHandle(cancel: {})
         }
         let sent = supervisor.dispatch(op: call.op, input: call.input, timeout: call.timeout,
-                                       idempotencyKey: call.idempotencyKey, traceID: call.traceID) { outcome, receipt in
+                                       idempotencyKey: call.idempotencyKey, traceID: call.traceID,
+                                       dryRun: call.dryRun) { outcome, receipt in
             let reply: LayerReply.Outcome = switch outcome {
             case .ok(let output, _): .ok(output)
             case .failed(let failure): .failed(failure)

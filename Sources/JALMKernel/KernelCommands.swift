@@ -91,11 +91,11 @@ public struct KernelCommands: Sendable {
 
     /// Parses, validates and starts a capsule (see `Runner.submit`): with `acknowledge`, returns once the
     /// execution is on disk; else at once, and `flush()` must come before its id is told to anyone.
-    public func submit(body: [UInt8], contentType: String?, idempotencyKey: String?, acknowledge: Bool)
-        async throws(RunnerError) -> Submission
+    public func submit(body: [UInt8], contentType: String?, idempotencyKey: String?, acknowledge: Bool,
+                       dryRun: Bool = false) async throws(RunnerError) -> Submission
     {
         try await kernel.runner.submit(body: body, contentType: contentType, idempotencyKey: idempotencyKey,
-                                       acknowledge: acknowledge)
+                                       acknowledge: acknowledge, dryRun: dryRun)
     }
 
     /// `POST /lint`: every check `submit` makes, and nothing run; what the capsule would run.

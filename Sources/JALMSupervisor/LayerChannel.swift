@@ -63,12 +63,12 @@ final class LayerChannel: Sendable {
     /// because the process has been told to drain: the caller routes it to another process. Returns the
     /// call's id (for `cancel`), nil when it ended at once. Never blocks.
     @discardableResult
-    func send(op: String, input: JSONValue, timeout: Duration, idempotencyKey: String?, traceID: String?,
+    func send(op: String, input: JSONValue, timeout: Duration, idempotencyKey: String?, traceID: String?, dryRun: Bool = false,
               complete: @escaping @Sendable (CallOutcome?) -> Void) -> UInt64? {
         let id = nextCallID.wrappingAdd(1, ordering: .relaxed).oldValue
         var frame: [UInt8] = []
         KernelMessage.call(Call(id: id, op: op, input: input, deadlineMs: timeout.milliseconds, traceID: traceID,
-                                idempotencyKey: idempotencyKey)).encodeFrame(into: &frame)
+                                idempotencyKey: idempotencyKey, dryRun: dryRun)).encodeFrame(into: &frame)
         // The plugin would drop the connection on an oversize frame; refuse this one call instead.
         if frame.count - 4 > maxFrameSize {
             complete(.failed(CallFailure(

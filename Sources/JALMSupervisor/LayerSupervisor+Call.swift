@@ -19,6 +19,7 @@ public final class SupervisedCall: Sendable {
         var timeout: Duration
         var idempotencyKey: String?
         var traceID: String?
+        var dryRun = false
         var completion: @Sendable (CallOutcome, CallReceipt) -> Void
     }
 
@@ -128,10 +129,11 @@ extension LayerSupervisor {
     /// period is killed (and restarted by supervision). Never blocks.
     @discardableResult
     public func dispatch(op: String, input: JSONValue, timeout: Duration, idempotencyKey: String? = nil,
-                         traceID: String? = nil,
+                         traceID: String? = nil, dryRun: Bool = false,
                          completion: @escaping @Sendable (CallOutcome, CallReceipt) -> Void) -> SupervisedCall {
         let call = SupervisedCall(.init(op: op, input: input, deadline: .now + timeout, timeout: timeout,
-                                        idempotencyKey: idempotencyKey, traceID: traceID, completion: completion))
+                                        idempotencyKey: idempotencyKey, traceID: traceID, dryRun: dryRun,
+                                        completion: completion))
         start(call, fresh: true)
         return call
     }
@@ -175,7 +177,8 @@ extension LayerSupervisor {
         case .process(let process):
             let receipt = CallReceipt(pid: process.pid, version: process.hello?.version)
             let id = process.channel.send(op: r.op, input: r.input, timeout: max(.zero, r.deadline - .now),
-                                          idempotencyKey: r.idempotencyKey, traceID: r.traceID) { [self] outcome in
+                                          idempotencyKey: r.idempotencyKey, traceID: r.traceID,
+                                          dryRun: r.dryRun) { [self] outcome in
                 process.release()
                 if let outcome {
                     call.finish(outcome, receipt)

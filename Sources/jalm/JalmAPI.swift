@@ -26,7 +26,7 @@ struct JalmAPI: Sendable {
     /// restarting): the daemon answers a repeated key with the execution it already made, so a retry never
     /// runs a capsule twice. A daemon that cannot be reached at the first try is reported at once. Gives up
     /// after `retryFor` seconds.
-    func submit(_ path: String, body: [UInt8], contentType: String, key: String, retryFor: Double = 60)
+    func submit(_ path: String, body: [UInt8], contentType: String, key: String?, retryFor: Double = 60)
         throws(CLIFailure) -> Answer
     {
         let start = Format.nowMs()
@@ -34,8 +34,9 @@ struct JalmAPI: Sendable {
         var reachedBefore = false
         while true {
             do throws(CLIFailure) {
+                // Without a key (a dry run), a repeat makes another dry run: harmless, as nothing is performed.
                 let answer = try raw("POST", path, body: body, contentType: contentType,
-                                     headers: [("Idempotency-Key", key)])
+                                     headers: key.map { [("Idempotency-Key", $0)] } ?? [])
                 guard (200..<300).contains(answer.status) else {
                     throw CLIFailure(status: answer.status, body: JSONWriter.bytes(answer.json))
                 }

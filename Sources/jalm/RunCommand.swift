@@ -27,6 +27,11 @@ struct RunCommand: ParsableCommand {
               jalm run capsule.json --wait --timeout 120
               cat capsule.yml | jalm run - --wait --json
               jalm run invoice.yml --key invoice-2026-12-05   # run it once, however often this line runs
+              jalm run invoice.yml --dry-run --wait           # preview every write; nothing is changed or sent
+
+            With --dry-run, every step whose op writes or leaves the machine (side effect write or external) \
+            is previewed by its layer instead of performed (the SQL, the HTTP request, the file and its size, \
+            the message); steps that only read or compute run for real. A dry run carries no idempotency key.
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -45,6 +50,9 @@ struct RunCommand: ParsableCommand {
         "The idempotency key (1 to 255 visible ASCII characters); default: a fresh random one.", valueName: "key"))
     var key: String?
 
+    @Flag(name: .long, help: "Preview the steps that write or send instead of performing them.")
+    var dryRun = false
+
     @Option(name: .long, help: ArgumentHelp(
         "How long to keep re-sending after a broken connection or a restarting jalmd (default 60).",
         valueName: "seconds"))
@@ -58,6 +66,7 @@ struct RunCommand: ParsableCommand {
             throw ValidationError("--key must be 1 to 255 visible ASCII characters")
         }
         if !(retryFor >= 0 && retryFor <= 3600) { throw ValidationError("--retry-for must be from 0 to 3600 seconds") }
+        if dryRun, key != nil { throw ValidationError("--dry-run takes no --key: a dry run is never the execution a key stands for") }
     }
 
     /// A fresh key: 128 random bits, so that two runs never share one.
@@ -69,19 +78,20 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         let body = try Self.readCapsule(file)
         let contentType = Self.contentType(path: file, body: body)
-        let key = self.key ?? Self.freshKey()
+        let key = dryRun ? nil : self.key ?? Self.freshKey()
         guard wait || timeout != nil else {
-            let sent = try global.api().submit("/exec", body: body, contentType: contentType, key: key, retryFor: retryFor)
+            let sent = try global.api().submit(dryRun ? "/exec?dry_run=1" : "/exec", body: body, contentType: contentType,
+                                               key: key, retryFor: retryFor)
             let answer = sent.json
             if global.json { return global.printJSON(answer) }
             let id = answer["execution_id"]?.stringValue ?? answer["id"]?.stringValue ?? "?"
             print("\(id)  \(answer["state"]?.stringValue ?? "submitted")")
-            if sent.replayed { printError("key \(key) was used before for this capsule: this is that execution") }
+            if sent.replayed, let key { printError("key \(key) was used before for this capsule: this is that execution") }
             printError("follow it with: jalm status \(id)")
             return
         }
         let view = try Waiter(global: global, timeout: timeout, retryFor: retryFor)
-            .submit(body: body, contentType: contentType, key: key)
+            .submit(body: body, contentType: contentType, key: key, dryRun: dryRun)
         if global.json { global.printJSON(view.json) } else { print(view.render()) }
         guard view.isFinished else {
             throw CLIFailure.problem(code: "timeout", detail: "execution \(view.id) is still \(view.state) after "

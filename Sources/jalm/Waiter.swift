@@ -13,11 +13,11 @@ struct Waiter {
     /// How long one `?wait=` asks the daemon to hold the request when no --timeout bounds it.
     static let serverWaitChunk = 60.0
 
-    func submit(body: [UInt8], contentType: String, key: String) throws(CLIFailure) -> ExecutionView {
+    func submit(body: [UInt8], contentType: String, key: String?, dryRun: Bool = false) throws(CLIFailure) -> ExecutionView {
         let start = Format.nowMs()
         let firstWait = timeout ?? Self.serverWaitChunk
         let api = global.api(extraTimeout: firstWait)
-        let answer = try api.submit("/exec?wait=\(Self.waitParameter(firstWait))", body: body,
+        let answer = try api.submit("/exec?wait=\(Self.waitParameter(firstWait))" + (dryRun ? "&dry_run=1" : ""), body: body,
                                     contentType: contentType, key: key, retryFor: retryFor).json
         let id = answer["id"]?.stringValue ?? answer["execution_id"]?.stringValue
         guard let id else { throw .transport("protocol_error: POST /exec answered without an execution id") }

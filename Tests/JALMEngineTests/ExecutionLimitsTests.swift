@@ -183,3 +183,21 @@ import Testing
         #expect(e.pointer == "/steps/1/set/x", "\(e)")
     }
 }
+
+/// A dry run is journaled with the submission and reaches every call, after a restart too.
+@Suite struct DryRunMachineTests {
+    @Test func theFlagIsJournaledAndCarriedByEveryCall() throws {
+        let plan = Fixtures.plan([("w", "write")])
+        var live = ExecutionMachine(id: Fixtures.id, plan: plan, dryRun: true)
+        let history = live.handle(.start(acknowledge: false, at: 1)).journaled
+        #expect(history.first?.event == .submitted(startsNow: true, dryRun: true))
+        let record = history[0].record(plan: plan)
+        #expect(record.payload == ["d": true])
+        #expect(try JournalEntry(record: record, plan: plan).event == .submitted(startsNow: true, dryRun: true))
+        var resumed = ExecutionMachine(id: Fixtures.id, plan: plan)  // as recovery makes it: no flag given
+        resumed.fold(history)
+        #expect(resumed.state.dryRun)
+        #expect(resumed.call(0, attempt: 2).dryRun)
+        #expect(ExecutionMachine(id: Fixtures.id, plan: plan).call(0, attempt: 1).dryRun == false)
+    }
+}

@@ -24,6 +24,8 @@ final class IOHTTPHandler: LayerHandler {
         case "request":
             let parsed = try RequestInput(OpInput(op: op, input, allowed: RequestInput.requestKeys),
                                           settings: settings, context: context)
+            // A dry run checks the input and shows the request; nothing leaves the machine.
+            if context.dryRun { return Self.preview(parsed.net) }
             return try await run(parsed, op: op)
         case "get":
             let parsed = try RequestInput(
@@ -35,6 +37,14 @@ final class IOHTTPHandler: LayerHandler {
         default:
             throw CallFailure(.notFound, "unknown op \"\(op)\" in io-http", details: ["op": .string(op)])
         }
+    }
+
+    /// What a dry run of `request` answers: the request that would be sent, credentials redacted.
+    static func preview(_ r: NetRequest) -> JSONValue {
+        ["dry_run": true, "sent": false,
+         "request": ["method": .string(r.method), "url": .string(Redaction.url(r.url)),
+                     "headers": ResponseOutput.headers(r.headers, redacted: true),
+                     "body_bytes": .int(Int64(r.body?.count ?? 0))]]
     }
 
     /// Performs the transfer and applies the status policy.

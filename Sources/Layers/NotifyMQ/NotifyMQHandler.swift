@@ -21,9 +21,9 @@ public final class NotifyMQHandler: LayerHandler {
     }
 
     public func handle(op: String, input: JSONValue, context: CallContext) async throws(CallFailure) -> JSONValue {
-        // Every op here leaves the machine: a dry run must never send. (The kernel does not set dry_run yet;
-        // this keeps the layer safe when it does.)
-        if context.dryRun && ops.contains(op) { return ["dry_run": true, "sent": false] }
+        // Every op here leaves the machine: a dry run never sends. It answers with the message as it would
+        // go (the input as the kernel rendered and checked it; secrets in it are masked by the kernel).
+        if context.dryRun && ops.contains(op) { return ["dry_run": true, "sent": false, "message": input] }
         switch op {
         case "webhook": return try await webhook(input, context: context)
         case "email": return try await email(input, context: context)
