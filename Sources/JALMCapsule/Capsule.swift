@@ -70,6 +70,7 @@ public struct Step: Sendable, Hashable {
     /// The values whose templates the step renders, and where they are: `input`, or a set step's values.
     public var templated: (value: JSONValue, pointer: JSONPointer) {
         if let set { return (.object(set), pointer.appending("set")) }
+        if let abort { return (["message": .string(abort.message)], pointer.appending("abort")) }
         return (input, pointer.appending("input"))
     }
     /// Where the step is in the submitted document, e.g. `/steps/2`.

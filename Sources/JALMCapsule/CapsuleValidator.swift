@@ -21,10 +21,8 @@ public struct CapsuleValidator: Sendable {
         for step in capsule.steps {
             if step.isControl {
                 try StepCondition.check(step, capsule: capsule, earlier: earlier, setVars: setVars)
-                if let values = step.set {
-                    try checkReferences(step, capsule: capsule, earlier: earlier, setVars: setVars)
-                    setVars.formUnion(values.keys)
-                }
+                try checkReferences(step, capsule: capsule, earlier: earlier, setVars: setVars)
+                if let values = step.set { setVars.formUnion(values.keys) }
                 earlier.insert(step.id)
                 continue
             }
@@ -81,9 +79,9 @@ public struct CapsuleValidator: Sendable {
             case .vars:
                 // Vars are known now, so a missing var or path is found before anything runs.
                 _ = try Template.resolve(reference, in: varsOnly)
-            case .secrets where step.set != nil:
-                throw invalid("template \(reference.text): a set value is journaled, so it may not hold a secret",
-                              at: reference.pointer)
+            case .secrets where step.isControl:
+                throw invalid("template \(reference.text): \(step.set != nil ? "a set value" : "an abort message") is journaled, "
+                              + "so it may not hold a secret", at: reference.pointer)
             case .secrets(let name) where !capsule.secretNames.contains(name):
                 throw invalid("template \(reference.text) uses secret \"\(name)\", which the capsule does not declare "
                               + "in secrets: [...]", at: reference.pointer)

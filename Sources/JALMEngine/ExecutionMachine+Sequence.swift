@@ -57,10 +57,20 @@ extension ExecutionMachine {
 
     /// An `abort` step was reached: its error is journaled as its one attempt, and the execution fails.
     mutating func aborted(_ i: Int, _ abort: AbortSpec, at: Int64) {
-        let error = RunnerError(abort.code, abort.message, at: plan.steps[i].step.pointer.appending("abort"))
+        let pointer = plan.steps[i].step.pointer.appending("abort")
+        // The message may hold templates: rendered here, over the vars and outputs so far. One that cannot
+        // be rendered ends the execution with that fault instead.
+        let failure: RunnerError
+        do {
+            let rendered = try Template.render(plan.steps[i].input, context: TemplateContext(vars: vars, stepOutputs: outputs))
+            let message = rendered["message"].map { $0.stringValue ?? JSONWriter.string($0, sortedKeys: true) } ?? abort.message
+            failure = RunnerError(abort.code, message, at: pointer)
+        } catch {
+            failure = error
+        }
         record(.stepFailed(step: i, attempt: state.steps[i].nextAttempt, state: .error, dispatchedAt: nil,
-                           receipt: Receipt(), error: error, retryAt: nil), at: at)
-        end(.failed, error, at: at)
+                           receipt: Receipt(), error: failure, retryAt: nil), at: at)
+        end(.failed, failure, at: at)
     }
 
     /// The step's `when:` over the outputs so far, and its references to skipped steps.

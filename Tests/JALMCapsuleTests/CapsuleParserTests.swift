@@ -206,6 +206,11 @@ import Testing
             (["id": "a", "abort": ["message": "x", "code": "unknown"]], "/steps/0/abort/code", "code must be one of"),
             (["id": "a", "abort": ["message": "x", "reason": "y"]], "/steps/0/abort/reason", "unknown abort key \"reason\""),
         ]
+        let validator = CapsuleValidator(catalog: try CatalogFixture().load(), announcedOps: [])
+        expectInvalid(at: "/steps/0/abort/message", "an abort message is journaled, so it may not hold a secret") {
+            try validator.validate(try CapsuleParser.parse(["secrets": ["tok"], "steps": [
+                ["id": "a", "abort": ["message": "token {{ secrets.tok }}"]]]]))
+        }
         for (step, pointer, text) in cases {
             expectInvalid(at: pointer, text) { _ = try CapsuleParser.parse(["steps": [step]]) }
         }

@@ -123,6 +123,18 @@ import Testing
         #expect(e == RunnerError(.invalidInput, "n is too large", pointer: "/steps/1/abort"))
     }
 
+    @Test func theMessageMayHoldTemplates() {
+        let capsule = try! CapsuleParser.parse(["vars": ["limit": 5], "steps": [
+            ["id": "a", "layer": "t", "op": "pure"],
+            ["id": "stop", "abort": ["message": "{{ len(steps.a.output.rows) }} rows, over {{ vars.limit }}"]],
+        ]])
+        var m = ExecutionMachine(id: Fixtures.id, plan: try! Plan(capsule: capsule, catalog: Fixtures.catalog))
+        _ = m.handle(.start(acknowledge: false, at: 1))
+        _ = m.handle(.stepReturned(step: 0, attempt: 1, outcome: .ok(["rows": [1, 2, 3, 4, 5, 6, 7]], Receipt()), jitter: 0, at: 2))
+        guard case .finished(.failed, let e?) = m.state.phase else { Issue.record("\(m.state.phase)"); return }
+        #expect(e.message == "7 rows, over 5" && e.code == .conflict && e.pointer == "/steps/1/abort", "\(e)")
+    }
+
     @Test func aCrashAfterTheAbortIsJournaledDoesNotRunAnythingAgain() {
         var live = ExecutionMachine(id: Fixtures.id, plan: Self.plan)
         var history = live.handle(.start(acknowledge: false, at: 1)).journaled
