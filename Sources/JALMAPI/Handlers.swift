@@ -35,17 +35,9 @@ struct Handlers: Sendable {
 
     /// `POST /lint`: the checks of `POST /exec` (same body, same limits, same 422s), nothing run.
     func lint(_ request: Request) async -> Response {
-        var request = request
-        let maxBodyBytes = commands.settings.maxBodyBytes
-        let body: ByteBuffer
         do {
-            body = try await request.collectBody(upTo: maxBodyBytes)
-        } catch {
-            return Problem.response(RunnerError(
-                .resourceExhausted, "request body exceeds max_body_bytes (\(maxBodyBytes) bytes)"))
-        }
-        do {
-            let summary = try commands.lint(body: Array(buffer: body), contentType: request.headers[.contentType])
+            let body = try await capsuleBody(request)
+            let summary = try commands.lint(body: body, contentType: request.headers[.contentType])
             return JSONResponse.make(summary, status: .ok)
         } catch {
             return Problem.response(error)
@@ -74,25 +66,29 @@ struct Handlers: Sendable {
                                         status: .badRequest)
             }
         }
-        let body: ByteBuffer
-        let maxBodyBytes = commands.settings.maxBodyBytes
         do {
-            body = try await request.collectBody(upTo: maxBodyBytes)
-        } catch {
-            return Problem.response(RunnerError(
-                .resourceExhausted, "request body exceeds max_body_bytes (\(maxBodyBytes) bytes)"))
-        }
-        do {
+            let body = try await capsuleBody(request)
             let key = request.headers[Self.idempotencyKey]
             // Without ?wait the answer comes at once, so the execution must be on disk before it; with ?wait
             // the answer comes at its end, which is journaled durably, or after a flush when time runs out.
-            let submission = try await commands.submit(body: Array(buffer: body), contentType: request.headers[.contentType],
+            let submission = try await commands.submit(body: body, contentType: request.headers[.contentType],
                                                        idempotencyKey: key, acknowledge: wait == nil, dryRun: dryRun)
             var response = try await answer(submission, wait: wait)
             if submission.replayed { response.headers[Self.idempotentReplayed] = "true" }
             return response
         } catch {
             return Problem.response(error)
+        }
+    }
+
+    /// A capsule's bytes, at most `max_body_bytes` (`POST /exec`, `POST /lint`).
+    func capsuleBody(_ request: Request) async throws(RunnerError) -> [UInt8] {
+        var request = request
+        let maxBodyBytes = commands.settings.maxBodyBytes
+        do {
+            return Array(buffer: try await request.collectBody(upTo: maxBodyBytes))
+        } catch {
+            throw RunnerError(.resourceExhausted, "request body exceeds max_body_bytes (\(maxBodyBytes) bytes)")
         }
     }
 

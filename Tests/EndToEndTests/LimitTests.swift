@@ -14,6 +14,10 @@ import Testing
         #expect(try daemon.request("POST", "/exec", body: body, contentType: "application/json").0 == 202)
         let (status, p) = try daemon.request("POST", "/exec", body: body + [0x20], contentType: "application/json")
         #expect(status == 413 && p["code"] == "resource_exhausted", "\(p)")
+        // POST /lint takes the same bodies, so it has the same edge.
+        #expect(try daemon.request("POST", "/lint", body: body, contentType: "application/json").0 == 200)
+        let (lintStatus, lint) = try daemon.request("POST", "/lint", body: body + [0x20], contentType: "application/json")
+        #expect(lintStatus == 413 && lint["code"] == "resource_exhausted", "\(lint)")
     }
 
     @Test func aCallOverMaxFrameBytesFailsAloneAndTheLayerKeepsItsProcess() throws {
