@@ -10,6 +10,8 @@ enum StepParser {
     static let setStepKeys: Set<String> = ["id", "when", "set"]
     /// The keys of an `abort:` step, which calls no op.
     static let abortStepKeys: Set<String> = ["id", "when", "abort"]
+    /// The keys of each kind of control step.
+    static var controlStepKeys: [String: Set<String>] { ["abort": abortStepKeys, "set": setStepKeys] }
     /// The keys of `abort:`.
     static let abortKeys: Set<String> = ["message", "code"]
     /// Keys the design names for later issues: refused with a clear message rather than ignored.
@@ -50,14 +52,26 @@ enum StepParser {
         return step
     }
 
+    /// The part every control step shares: only `id`, `when` and its own key; no layer, op or input.
+    static func controlStep(_ object: [String: JSONValue], kind: String, index: Int, at pointer: JSONPointer)
+        throws(RunnerError) -> Step
+    {
+        let allowed = controlStepKeys[kind] ?? ["id", "when", kind]
+        for key in object.keys.sorted() where !allowed.contains(key) {
+            let article = kind.first.map { "aeiou".contains($0) } == true ? "an" : "a"
+            throw invalid("\(article) \(kind) step has id, when and \(kind); \(key) belongs to a step that calls an op",
+                          at: pointer.appending(key))
+        }
+        return Step(index: index, id: try id(object, at: pointer), layer: "", op: "",
+                    when: try object["when"].map { v throws(RunnerError) in try condition(v, at: pointer.appending("when")) },
+                    pointer: pointer)
+    }
+
     /// `{id, when?, abort: {message, code?}}`: a step that ends the execution with its error.
     static func abortStep(_ object: [String: JSONValue], _ value: JSONValue, index: Int, at pointer: JSONPointer)
         throws(RunnerError) -> Step
     {
-        for key in object.keys.sorted() where !abortStepKeys.contains(key) {
-            throw invalid("an abort step has id, when and abort; \(key) belongs to a step that calls an op",
-                          at: pointer.appending(key))
-        }
+        var step = try controlStep(object, kind: "abort", index: index, at: pointer)
         let at = pointer.appending("abort")
         guard case .object(let spec) = value else {
             throw invalid("abort must be an object {message, code}, got \(value.typeName)", at: at)
@@ -77,9 +91,6 @@ enum StepParser {
             }
             code = c
         }
-        var step = Step(index: index, id: try id(object, at: pointer), layer: "", op: "",
-                        when: try object["when"].map { v throws(RunnerError) in try condition(v, at: pointer.appending("when")) },
-                        pointer: pointer)
         step.abort = AbortSpec(message: message, code: code)
         return step
     }
@@ -88,10 +99,7 @@ enum StepParser {
     static func setStep(_ object: [String: JSONValue], _ value: JSONValue, index: Int, at pointer: JSONPointer)
         throws(RunnerError) -> Step
     {
-        for key in object.keys.sorted() where !setStepKeys.contains(key) {
-            throw invalid("a set step has id, when and set; \(key) belongs to a step that calls an op",
-                          at: pointer.appending(key))
-        }
+        var step = try controlStep(object, kind: "set", index: index, at: pointer)
         let at = pointer.appending("set")
         guard case .object(let values) = value, !values.isEmpty else {
             throw invalid("set must be an object of var names and values, such as {total: \"{{ vars.n * 2 }}\"}", at: at)
@@ -99,9 +107,6 @@ enum StepParser {
         for name in values.keys.sorted() where !isValidID(name) {
             throw invalid("var name \"\(name)\" must match ^[A-Za-z_][A-Za-z0-9_-]{0,63}$", at: at.appending(name))
         }
-        var step = Step(index: index, id: try id(object, at: pointer), layer: "", op: "",
-                        when: try object["when"].map { v throws(RunnerError) in try condition(v, at: pointer.appending("when")) },
-                        pointer: pointer)
         step.set = values
         return step
     }
