@@ -118,11 +118,9 @@ extension ExecutionMachine {
             return RunnerError(.internal, "step \(step.address) failed", at: step.step.pointer)
         }
         guard attempt.dispatchedAt != nil else { return error }
-        // A broken expectation already points at the entry of expected_outputs that it broke.
-        let expectations = step.step.pointer.appending("expected_outputs").description + "/"
-        if error.code != .assertionFailed || !(error.pointer ?? "").hasPrefix(expectations) {
-            error.pointer = step.step.pointer.description
-        }
+        // A layer's error points nowhere in the capsule: it gets the step's place. One the machine made
+        // (a broken expectation) already points at its place.
+        if error.pointer == nil { error.pointer = step.step.pointer.description }
         error.message = "step \(step.address) (\(step.step.qualifiedOp)) failed: \(error.message)"
         return error
     }
