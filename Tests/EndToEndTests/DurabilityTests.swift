@@ -24,6 +24,21 @@ import Testing
             output: {wrote: true}
         """
 
+    /// Submits `steps` (the first one the slow fixture write) to a daemon with the echo fixture as
+    /// io-http, kills jalmd -9 once the write is dispatched, restarts it, and returns the execution's view
+    /// once it has failed.
+    static func killWhileTheWriteIsInFlight(_ steps: [JSONValue]) throws -> JSONValue {
+        let daemon = try Daemon(fixtures: ["io-http": "echo"], extraCards: ["io-http.test.slow_write": Self.slowWriteCard])
+        let (s, r) = try daemon.request("POST", "/exec", json: ["steps": .array(steps)])
+        #expect(s == 202, "\(r)")
+        let id = try #require(r["execution_id"]?.stringValue)
+        #expect(try daemon.waitUntil(10) { try daemon.request("GET", "/exec/\(id)").1["steps"]?[0]?["state"] == "dispatched" })
+        daemon.kill9()
+        try daemon.start()
+        #expect(try daemon.waitUntil(10) { try daemon.request("GET", "/exec/\(id)").1["state"] == "failed" })
+        return try daemon.request("GET", "/exec/\(id)").1
+    }
+
     @Test func afterKill9TheKernelResumesFromTheFirstUnfinishedStepAndRunsNoFinishedStepTwice() throws {
         let daemon = try Daemon()
         let steps: [JSONValue] = (0..<5).map { i in
@@ -48,17 +63,9 @@ import Testing
     }
 
     @Test func aWriteStepInFlightAtKill9IsMarkedUnknownAndNotRepeated() throws {
-        let daemon = try Daemon(fixtures: ["io-http": "echo"], extraCards: ["io-http.test.slow_write": Self.slowWriteCard])
-        let (s, r) = try daemon.request("POST", "/exec", json: ["steps": [
+        let view = try Self.killWhileTheWriteIsInFlight([
             ["id": "w", "layer": "io-http", "op": "test.slow_write", "input": ["ms": 5000]],
-        ]])
-        #expect(s == 202, "\(r)")
-        let id = try #require(r["execution_id"]?.stringValue)
-        #expect(try daemon.waitUntil(10) { try daemon.request("GET", "/exec/\(id)").1["steps"]?[0]?["state"] == "dispatched" })
-        daemon.kill9()
-        try daemon.start()
-        #expect(try daemon.waitUntil(10) { try daemon.request("GET", "/exec/\(id)").1["state"] == "failed" })
-        let view = try daemon.request("GET", "/exec/\(id)").1
+        ])
         #expect(view["error"]?["code"] == "unknown", "\(view)")
         #expect(view["steps"]?[0]?["state"] == "unknown")
         #expect(view["steps"]?[0]?["attempts"] == 1)
@@ -117,18 +124,10 @@ import Testing
     /// on_error: continue does not cover a write found in flight after a crash: its effect may or may
     /// not have happened, so the execution fails with `unknown` and the write is not sent again.
     @Test func onErrorContinueDoesNotPassAnUnknownWriteAfterKill9() throws {
-        let daemon = try Daemon(fixtures: ["io-http": "echo"], extraCards: ["io-http.test.slow_write": Self.slowWriteCard])
-        let (s, r) = try daemon.request("POST", "/exec", json: ["steps": [
+        let view = try Self.killWhileTheWriteIsInFlight([
             ["id": "w", "layer": "io-http", "op": "test.slow_write", "input": ["ms": 5000], "on_error": "continue"],
             ["id": "after", "layer": "compute-script", "op": "sys.echo", "input": ["x": 1]],
-        ]])
-        #expect(s == 202, "\(r)")
-        let id = try #require(r["execution_id"]?.stringValue)
-        #expect(try daemon.waitUntil(10) { try daemon.request("GET", "/exec/\(id)").1["steps"]?[0]?["state"] == "dispatched" })
-        daemon.kill9()
-        try daemon.start()
-        #expect(try daemon.waitUntil(10) { try daemon.request("GET", "/exec/\(id)").1["state"] == "failed" })
-        let view = try daemon.request("GET", "/exec/\(id)").1
+        ])
         #expect(view["error"]?["code"] == "unknown", "\(view)")
         #expect(view["steps"]?[0]?["state"] == "unknown" && view["steps"]?[0]?["attempts"] == 1, "\(view)")
         #expect(view["outputs"]?["after"] == nil, "\(view)")
