@@ -52,11 +52,12 @@ struct LintCommand: ParsableCommand {
         for file in files {
             let body = try RunCommand.readCapsule(file)
             let type = RunCommand.contentType(path: file, body: body)
-            if let fault = try checker.check(body, contentType: type) {
+            switch try checker.check(body, contentType: type) {
+            case .good(let steps):
+                print("\(file): ok (\(steps) steps)")
+            case .fault(let pointer, let message):
                 faults += 1
-                print(Self.line(file: file, body: body, fault))
-            } else {
-                print("\(file): ok (\(Self.stepCount(body, contentType: type)) steps)")
+                print(Self.line(file: file, body: body, (pointer, message)))
             }
         }
         if faults > 0 { throw CLIFailure.silent(1) }
@@ -67,11 +68,6 @@ struct LintCommand: ParsableCommand {
         let place = JSONPointer(parsing: fault.pointer).flatMap { DocumentPosition.locate($0, in: body) }
         let position = place.map { ":\($0.line):\($0.column)" } ?? ""
         return "\(file)\(position): \(fault.pointer.isEmpty ? "/" : fault.pointer): \(fault.message)"
-    }
-
-    static func stepCount(_ body: [UInt8], contentType: String) -> Int {
-        guard let document = try? Document.parse(body, contentType: contentType) else { return 0 }
-        return (document[CapsuleParser.wrapperKey] ?? document)["steps"]?.arrayValue?.count ?? 0
     }
 
     func loadCatalog() throws(CLIFailure) -> Catalog {
@@ -99,8 +95,13 @@ struct LintCommand: ParsableCommand {
         case offline(Catalog)
         case daemon(JalmAPI)
 
-        /// nil when the capsule is good, else its first fault.
-        func check(_ body: [UInt8], contentType: String) throws(CLIFailure) -> (pointer: String, message: String)? {
+        enum Verdict {
+            case good(steps: Int)
+            /// The first fault, as the 422 of POST /exec would give it.
+            case fault(pointer: String, message: String)
+        }
+
+        func check(_ body: [UInt8], contentType: String) throws(CLIFailure) -> Verdict {
             switch self {
             case .offline(let catalog):
                 do {
@@ -108,17 +109,18 @@ struct LintCommand: ParsableCommand {
                                                           defaultOps: catalog.defaultOps)
                     let every = Set(catalog.cards.map(\.qualifiedName))
                     try CapsuleValidator(catalog: catalog, announcedOps: every).validate(capsule)
-                    return nil
+                    return .good(steps: capsule.steps.count)
                 } catch {
-                    return (error.pointer ?? "", error.message)
+                    return .fault(pointer: error.pointer ?? "", message: error.message)
                 }
             case .daemon(let api):
                 let answer = try api.raw("POST", "/lint", body: body, contentType: contentType)
-                if (200..<300).contains(answer.status) { return nil }
+                if (200..<300).contains(answer.status) { return .good(steps: answer.json["steps"]?.arrayValue?.count ?? 0) }
                 guard answer.status == 422 else {
                     throw CLIFailure(status: answer.status, body: JSONWriter.bytes(answer.json))
                 }
-                return (answer.json["pointer"]?.stringValue ?? "", answer.json["detail"]?.stringValue ?? "invalid")
+                return .fault(pointer: answer.json["pointer"]?.stringValue ?? "",
+                              message: answer.json["detail"]?.stringValue ?? "invalid")
             }
         }
     }
