@@ -234,6 +234,29 @@ import Testing
         #expect(try JournalFile(daemon.dataDir).runs(id).filter { $0.step == "calc" }.count == 1)
     }
 
+    /// expected_outputs and meta.max_steps across kill -9: the step in flight runs again and its output is
+    /// checked once it arrives; the attempt lost in the crash left no trace, so the budget counts the rerun
+    /// once and the fourth step is still the one refused.
+    @Test func expectedOutputsAndMaxStepsResumeAfterKill9() throws {
+        let daemon = try Daemon()
+        let echo: (String) -> JSONValue = { ["id": .string($0), "layer": "compute-script", "op": "sys.echo", "input": ["x": 1]] }
+        let (s, r) = try daemon.request("POST", "/exec", json: ["meta": ["max_steps": 3], "steps": [
+            ["id": "nap", "layer": "io-file", "op": "sys.sleep", "input": ["ms": 2000],
+             "expected_outputs": [["path": "/slept_ms", "type": "integer", "expr": "$.value == 2000"]]],
+            echo("a"), echo("b"), echo("over"),
+        ]])
+        #expect(s == 202, "\(r)")
+        let id = try #require(r["execution_id"]?.stringValue)
+        usleep(500_000)
+        daemon.kill9()
+        try daemon.start()
+        #expect(try daemon.waitUntil(15) { try daemon.request("GET", "/exec/\(id)").1["state"] == "failed" })
+        let view = try daemon.request("GET", "/exec/\(id)").1
+        #expect(view["steps"]?.arrayValue?.map { $0["state"] ?? nil } == ["ok", "ok", "ok", "error"], "\(view)")
+        #expect(view["error"]?["code"] == "resource_exhausted" && view["error"]?["pointer"] == "/meta/max_steps", "\(view)")
+        #expect(view["outputs"]?["nap"] == ["slept_ms": 2000], "\(view)")
+    }
+
     @Test func sigtermDrainsRunningExecutionsAndExitsZero() throws {
         let daemon = try Daemon()
         let (_, r) = try daemon.request("POST", "/exec", json: ["steps": [
