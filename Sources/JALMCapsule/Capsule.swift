@@ -33,15 +33,22 @@ public struct Capsule: Sendable, Hashable {
         self.basePointer = basePointer
     }
 
-    /// The step with this id, if any.
+    /// The step with this id, at any depth, if any.
     public func step(id: String) -> Step? {
-        steps.first { $0.id == id }
+        allSteps.first { $0.id == id }
+    }
+
+    /// Every step, those inside blocks too, in document order.
+    public var allSteps: [Step] {
+        var out: [Step] = []
+        for step in steps { out.append(step); out += step.descendants }
+        return out
     }
 }
 
 /// One step of a capsule: a call of `op` on `layer` with `input`.
 public struct Step: Sendable, Hashable {
-    /// Position in `steps`, from 0.
+    /// Position in its sequence (`steps`, or a block's), from 0.
     public var index: Int
     public var id: String
     public var layer: String
@@ -63,14 +70,18 @@ public struct Step: Sendable, Hashable {
     /// A control step that assigns vars for the steps after it (`set:`), values as written (templates not
     /// rendered); it calls no layer either.
     public var set: [String: JSONValue]?
+    /// A step that holds steps (`switch`, `foreach`, `parallel`); it calls no layer.
+    public var block: Block?
 
-    /// `abort` or `set`: decided by the machine, with no layer.
-    public var isControl: Bool { abort != nil || set != nil }
+    /// `abort`, `set` or a block: decided by the machine, with no layer.
+    public var isControl: Bool { abort != nil || set != nil || block != nil }
 
     /// The values whose templates the step renders, and where they are: `input`, or a set step's values.
     public var templated: (value: JSONValue, pointer: JSONPointer) {
         if let set { return (.object(set), pointer.appending("set")) }
         if let abort { return (["message": .string(abort.message)], pointer.appending("abort")) }
+        if case .foreach(let f)? = block { return (f.items, pointer.appending("foreach")) }
+        if block != nil { return (.object([:]), pointer) }
         return (input, pointer.appending("input"))
     }
     /// Where the step is in the submitted document, e.g. `/steps/2`.

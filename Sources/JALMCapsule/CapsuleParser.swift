@@ -80,21 +80,21 @@ public enum CapsuleParser {
     {
         let pointer = base.appending("steps")
         guard let value = object["steps"] else { throw invalid("steps is required", at: pointer) }
-        guard case .array(let items) = value else {
-            throw invalid("steps must be an array, got \(value.typeName)", at: pointer)
-        }
-        guard !items.isEmpty else { throw invalid("steps must not be empty", at: pointer) }
-        guard items.count <= maxSteps else {
-            throw invalid("a capsule has at most \(maxSteps) steps; this one has \(items.count)", at: pointer)
-        }
+        let steps = try StepParser.sequence(value, defaultOps: defaultOps, depth: 0, at: pointer)
+        // Ids are unique across the whole capsule, blocks included: a template or condition names a step
+        // by its id alone, and the journal by its address (ENGINE.md, docs/capsules.md).
         var seen: Set<String> = []
-        var steps: [Step] = []
-        for (i, item) in items.enumerated() {
-            let step = try StepParser.parse(item, index: i, defaultOps: defaultOps, at: pointer.appending(i))
+        var count = 0
+        for step in steps.flatMap({ [$0] + $0.descendants }) {
+            count += 1
             guard seen.insert(step.id).inserted else {
-                throw invalid("duplicate step id \"\(step.id)\"", at: step.pointer.appending("id"))
+                throw invalid("duplicate step id \"\(step.id)\"; ids are unique across the capsule, inside blocks too",
+                              at: step.pointer.appending("id"))
             }
-            steps.append(step)
+        }
+        guard count <= maxSteps else {
+            throw invalid("a capsule has at most \(maxSteps) steps, those inside blocks counted; this one has \(count)",
+                          at: pointer)
         }
         return steps
     }

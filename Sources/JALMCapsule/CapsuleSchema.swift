@@ -25,6 +25,8 @@ public enum CapsuleSchema {
             "$defs": [
                 "capsule": object(CapsuleParser.topLevelKeys, capsuleProperties, required: ["steps"]),
                 "step": step,
+                "steps": steps,
+                "case": switchCase,
                 "retry": object(RetryParser.keys, retryProperties, required: []),
                 "expectation": expectation,
                 "meta": meta,
@@ -69,13 +71,44 @@ public enum CapsuleSchema {
         "abort": ["type": "object", "additionalProperties": false, "required": ["message"],
                   "properties": ["message": name,
                                  "code": ["enum": .array(ErrorCode.allCases.filter { $0 != .unknown }.map { .string($0.rawValue) })]]],
+        "switch": ["type": "array", "minItems": 1, "items": ["$ref": "#/$defs/case"],
+                   "description": "Cases {when, steps}, then an optional {default: steps}: the first that holds runs."],
+        "foreach": ["anyOf": [["type": "array", "maxItems": .int(Int64(Foreach.maxItems))],
+                              ["type": "string", "pattern": "\\{\\{"]],
+                    "description": "The items: a list, or a template that gives one."],
+        "as": ["type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_-]{0,63}$",
+               "description": "The name an item is read by (default item)."],
+        "concurrency": ["type": "integer", "minimum": 1, "maximum": .int(Int64(Foreach.maxConcurrency))],
+        "fail_fast": ["type": "boolean"],
+        "collect": ["type": "string", "description": "The id of a body step whose output each iteration gives."],
+        "steps": ["$ref": "#/$defs/steps"],
+        "parallel": ["type": "object", "minProperties": 1,
+                     "propertyNames": ["pattern": "^[A-Za-z_][A-Za-z0-9_-]{0,63}$"],
+                     "additionalProperties": ["$ref": "#/$defs/steps"]],
     ]
+
+    /// A list of steps inside a block.
+    static let steps: JSONValue = ["type": "array", "minItems": 1, "items": ["$ref": "#/$defs/step"]]
+
+    /// A switch case: `{when, steps}` or `{default: steps}`.
+    static var switchCase: JSONValue {
+        ["oneOf": [
+            ["type": "object", "required": ["when", "steps"], "additionalProperties": false,
+             "properties": ["when": string, "steps": ["$ref": "#/$defs/steps"]]],
+            ["type": "object", "required": [.string(BlockParser.defaultKey)], "additionalProperties": false,
+             "properties": [BlockParser.defaultKey: ["$ref": "#/$defs/steps"]]],
+        ]]
+    }
 
     /// A step calls an op (it has a layer) or is a control step: `abort` or `set` (with id and when only).
     static var step: JSONValue {
         guard case .object(var o) = object(StepParser.keys, stepProperties, required: ["id"]) else { return .null }
         o["oneOf"] = [
-            ["required": ["layer"], "not": ["anyOf": [["required": ["abort"]], ["required": ["set"]]]]],
+            ["required": ["layer"], "not": ["anyOf": .array((["abort", "set"] + BlockParser.kinds).map { ["required": [.string($0)]] })],
+             "propertyNames": ["not": ["enum": .array(BlockParser.companionKeys.sorted().map(JSONValue.string))]]],
+            ["required": ["switch"], "propertyNames": ["enum": .array(BlockParser.switchStepKeys.sorted().map(JSONValue.string))]],
+            ["required": ["foreach"], "propertyNames": ["enum": .array(BlockParser.foreachStepKeys.sorted().map(JSONValue.string))]],
+            ["required": ["parallel"], "propertyNames": ["enum": .array(BlockParser.parallelStepKeys.sorted().map(JSONValue.string))]],
             ["required": ["abort"], "propertyNames": ["enum": .array(StepParser.abortStepKeys.sorted().map(JSONValue.string))]],
             ["required": ["set"], "propertyNames": ["enum": .array(StepParser.setStepKeys.sorted().map(JSONValue.string))]],
         ]

@@ -12,30 +12,76 @@ public struct CapsuleValidator: Sendable {
         self.announcedOps = announcedOps
     }
 
-    /// Every step's layer and op exist and are offered, every input without templates obeys its card,
-    /// and every template refers to an earlier step or to an existing var.
-    public func validate(_ capsule: Capsule) throws(RunnerError) {
+    /// What a step may read where it stands: the steps that run before it, the vars earlier set steps
+    /// assign, and the loop names of the foreach blocks it is in.
+    struct Scope {
         var earlier: Set<String> = []
-        // Vars that set steps before this one assign: known by name now, by value only when they run.
         var setVars: Set<String> = []
-        for step in capsule.steps {
-            if step.isControl {
-                try StepCondition.check(step, capsule: capsule, earlier: earlier, setVars: setVars)
-                try checkReferences(step, capsule: capsule, earlier: earlier, setVars: setVars)
-                if let values = step.set { setVars.formUnion(values.keys) }
-                earlier.insert(step.id)
-                continue
-            }
-            let card = try card(for: step)
-            let inputPointer = step.pointer.appending("input")
-            try StepCondition.check(step, capsule: capsule, earlier: earlier, setVars: setVars)
-            if Template.containsTemplate(step.input) {
-                try checkReferences(step, capsule: capsule, earlier: earlier, setVars: setVars)
-                try TemplatedInput.check(step.input, schema: card.inputSchema, at: inputPointer)
+        var locals: Set<String> = []
+    }
+
+    /// Every step's layer and op exist and are offered, every input without templates obeys its card,
+    /// and every template refers to an earlier step, an existing var or a loop name in scope.
+    public func validate(_ capsule: Capsule) throws(RunnerError) {
+        var scope = Scope()
+        try validate(capsule.steps, capsule: capsule, scope: &scope)
+    }
+
+    private func validate(_ steps: [Step], capsule: Capsule, scope: inout Scope) throws(RunnerError) {
+        for step in steps {
+            try StepCondition.check(step, capsule: capsule, earlier: scope.earlier, setVars: scope.setVars,
+                                    locals: scope.locals)
+            if let block = step.block {
+                try checkReferences(step, capsule: capsule, scope: scope)
+                try validate(block, of: step, capsule: capsule, scope: &scope)
+            } else if step.isControl {
+                try checkReferences(step, capsule: capsule, scope: scope)
+                if let values = step.set { scope.setVars.formUnion(values.keys) }
             } else {
-                try JSONSchema.validate(step.input, against: card.inputSchema, at: inputPointer)
+                let card = try card(for: step)
+                let inputPointer = step.pointer.appending("input")
+                if Template.containsTemplate(step.input) {
+                    try checkReferences(step, capsule: capsule, scope: scope)
+                    try TemplatedInput.check(step.input, schema: card.inputSchema, at: inputPointer)
+                } else {
+                    try JSONSchema.validate(step.input, against: card.inputSchema, at: inputPointer)
+                }
             }
-            earlier.insert(step.id)
+            scope.earlier.insert(step.id)
+        }
+    }
+
+    /// A block's sequences, each in the scope before the block. After a switch or a parallel, the steps of
+    /// its sequences count as earlier (one that did not run has no output, a clear error when read); the
+    /// steps and vars of a foreach's body belong to its iterations and are not seen after it.
+    private func validate(_ block: Block, of step: Step, capsule: Capsule, scope: inout Scope) throws(RunnerError) {
+        switch block {
+        case .switch(let cases):
+            var after = scope
+            for c in cases {
+                if let when = c.when {
+                    try StepCondition.check(when, of: step.id, at: c.pointer.appending("when"), capsule: capsule,
+                                            earlier: scope.earlier, setVars: scope.setVars, locals: scope.locals)
+                }
+                var inner = scope
+                try validate(c.steps, capsule: capsule, scope: &inner)
+                after.earlier.formUnion(inner.earlier)
+                after.setVars.formUnion(inner.setVars)
+            }
+            scope = after
+        case .parallel(let branches, _):
+            var after = scope
+            for branch in branches {
+                var inner = scope
+                try validate(branch.steps, capsule: capsule, scope: &inner)
+                after.earlier.formUnion(inner.earlier)
+                after.setVars.formUnion(inner.setVars)
+            }
+            scope = after
+        case .foreach(let f):
+            var inner = scope
+            inner.locals.formUnion([f.itemName, Foreach.indexName])
+            try validate(f.steps, capsule: capsule, scope: &inner)
         }
     }
 
@@ -63,12 +109,14 @@ public struct CapsuleValidator: Sendable {
         return card
     }
 
-    private func checkReferences(_ step: Step, capsule: Capsule, earlier: Set<String>, setVars: Set<String>)
-        throws(RunnerError)
-    {
+    private func checkReferences(_ step: Step, capsule: Capsule, scope: Scope) throws(RunnerError) {
         let varsOnly = TemplateContext(vars: capsule.vars)
-        for reference in try Template.references(in: step.templated.value, at: step.templated.pointer) {
+        let (earlier, setVars) = (scope.earlier, scope.setVars)
+        for reference in try Template.references(in: step.templated.value, at: step.templated.pointer,
+                                                 locals: scope.locals) {
             switch reference.root {
+            case .local:
+                break  // a loop name in scope: the parse only accepts those
             case .steps(let id) where !earlier.contains(id):
                 throw invalid("template \(reference.text) refers to step \"\(id)\" which does not run before this step",
                               at: reference.pointer)

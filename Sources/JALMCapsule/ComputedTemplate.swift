@@ -18,13 +18,19 @@ public struct ComputedTemplate: Sendable {
     static let globals: Set<String> = ["vars", "steps"]
 
     /// `body` parsed as an expression, or the reason it is not a template.
-    static func parse(_ body: Substring, text: String, at pointer: JSONPointer) throws(RunnerError) -> ComputedTemplate {
+    static func parse(_ body: Substring, text: String, at pointer: JSONPointer, locals: Set<String> = [])
+        throws(RunnerError) -> ComputedTemplate
+    {
         let expression: Expression
-        do { expression = try Expression(parsing: String(body), globals: globals) } catch {
+        do { expression = try Expression(parsing: String(body), globals: globals.union(locals)) } catch {
             throw invalid("malformed template \(text): \(error.message)", at: pointer)
         }
         var references: [TemplateReference] = []
         for path in expression.rootPaths {
+            if let first = path.first, locals.contains(first) {
+                references.append(TemplateReference(pointer: pointer, root: .local(first), path: [], text: text))
+                continue
+            }
             references.append(try reference(path, text: text, at: pointer))
         }
         return ComputedTemplate(expression: expression, references: references, text: text, pointer: pointer)
@@ -55,8 +61,10 @@ public struct ComputedTemplate: Sendable {
     func evaluate(in context: TemplateContext) throws(RunnerError) -> JSONValue {
         var steps: [String: JSONValue] = [:]
         for (id, output) in context.stepOutputs { steps[id] = ["output": output] }
-        let root: JSONValue = ["vars": .object(context.vars), "steps": .object(steps)]
-        do { return try expression.evaluate(over: root) } catch {
+        var root: [String: JSONValue] = context.locals
+        root["vars"] = .object(context.vars)
+        root["steps"] = .object(steps)
+        do { return try expression.evaluate(over: .object(root)) } catch {
             throw RunnerError(error.code, "template \(text): \(error.message)", at: pointer)
         }
     }

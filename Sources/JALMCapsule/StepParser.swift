@@ -4,28 +4,56 @@ import JALMWire
 
 /// The rules for one entry of `steps`.
 enum StepParser {
-    static let keys: Set<String> = ["id", "layer", "op", "input", "timeout", "retry", "when", "on_error", "expected_outputs",
-                                    "abort", "set"]
+    static let keys: Set<String> = Set(["id", "layer", "op", "input", "timeout", "retry", "when", "on_error", "expected_outputs",
+                                        "abort", "set"]).union(BlockParser.keys)
     /// The keys of a `set` step.
     static let setStepKeys: Set<String> = ["id", "when", "set"]
     /// The keys of an `abort:` step, which calls no op.
     static let abortStepKeys: Set<String> = ["id", "when", "abort"]
     /// The keys of each kind of control step.
-    static var controlStepKeys: [String: Set<String>] { ["abort": abortStepKeys, "set": setStepKeys] }
+    static var controlStepKeys: [String: Set<String>] {
+        ["abort": abortStepKeys, "set": setStepKeys, "switch": BlockParser.switchStepKeys,
+         "foreach": BlockParser.foreachStepKeys, "parallel": BlockParser.parallelStepKeys]
+    }
     /// The keys of `abort:`.
     static let abortKeys: Set<String> = ["message", "code"]
     /// Keys the design names for later issues: refused with a clear message rather than ignored.
-    static let reservedKeys: Set<String> = ["name", "description", "compensate"]
+    static let reservedKeys: Set<String> = ["name", "description", "compensate", "include"]
 
-    static func parse(_ value: JSONValue, index: Int, defaultOps: [String: String] = [:], at pointer: JSONPointer)
-        throws(RunnerError) -> Step
+    /// A list of steps: `steps:` of the capsule or of a block (`depth` blocks deep).
+    static func sequence(_ value: JSONValue, defaultOps: [String: String], depth: Int, at pointer: JSONPointer)
+        throws(RunnerError) -> [Step]
+    {
+        guard case .array(let items) = value else {
+            throw invalid("steps must be an array, got \(value.typeName)", at: pointer)
+        }
+        guard !items.isEmpty else { throw invalid("steps must not be empty", at: pointer) }
+        guard items.count <= CapsuleParser.maxSteps else {
+            throw invalid("a capsule has at most \(CapsuleParser.maxSteps) steps; this list has \(items.count)", at: pointer)
+        }
+        var steps: [Step] = []
+        for (i, item) in items.enumerated() {
+            steps.append(try parse(item, index: i, defaultOps: defaultOps, depth: depth, at: pointer.appending(i)))
+        }
+        return steps
+    }
+
+    static func parse(_ value: JSONValue, index: Int, defaultOps: [String: String] = [:], depth: Int = 0,
+                      at pointer: JSONPointer) throws(RunnerError) -> Step
     {
         guard case .object(let object) = value else {
             throw invalid("a step must be an object, got \(value.typeName)", at: pointer)
         }
         try checkKeys(object, at: pointer)
+        if let kind = BlockParser.kind(of: object) {
+            return try BlockParser.parse(object, kind: kind, index: index, defaultOps: defaultOps, depth: depth, at: pointer)
+        }
         if let abort = object["abort"] { return try abortStep(object, abort, index: index, at: pointer) }
         if let set = object["set"] { return try setStep(object, set, index: index, at: pointer) }
+        for key in BlockParser.companionKeys.sorted() where object[key] != nil {
+            throw invalid("\(key) belongs to a foreach step (or fail_fast to a parallel one); this step has no foreach",
+                          at: pointer.appending(key))
+        }
         let input = object["input"] ?? .object([:])
         guard case .object = input else {
             throw invalid("input must be an object, got \(input.typeName)", at: pointer.appending("input"))
@@ -59,8 +87,9 @@ enum StepParser {
         let allowed = controlStepKeys[kind] ?? ["id", "when", kind]
         for key in object.keys.sorted() where !allowed.contains(key) {
             let article = kind.first.map { "aeiou".contains($0) } == true ? "an" : "a"
-            throw invalid("\(article) \(kind) step has id, when and \(kind); \(key) belongs to a step that calls an op",
-                          at: pointer.appending(key))
+            let has = allowed.subtracting([kind]).sorted().joined(separator: ", ")
+            let belongs = BlockParser.keys.contains(key) ? "" : "; \(key) belongs to a step that calls an op"
+            throw invalid("\(article) \(kind) step has \(has) and \(kind)\(belongs)", at: pointer.appending(key))
         }
         return Step(index: index, id: try id(object, at: pointer), layer: "", op: "",
                     when: try object["when"].map { v throws(RunnerError) in try condition(v, at: pointer.appending("when")) },

@@ -14,20 +14,23 @@ public indirect enum CompiledValue: Sendable {
 
 extension Template {
     /// `value` with every templated string parsed. A malformed template is `invalid_input` at its pointer.
-    public static func compile(_ value: JSONValue, at pointer: JSONPointer) throws(RunnerError) -> CompiledValue {
+    /// `locals`: the loop names in scope (inside a foreach).
+    public static func compile(_ value: JSONValue, at pointer: JSONPointer, locals: Set<String> = [])
+        throws(RunnerError) -> CompiledValue
+    {
         guard containsTemplate(value) else { return .constant(value) }
         switch value {
         case .string(let s):
-            return .template(s, try parse(s, at: pointer), pointer)
+            return .template(s, try parse(s, at: pointer, locals: locals), pointer)
         case .array(let items):
             var out: [CompiledValue] = []
             out.reserveCapacity(items.count)
-            for (i, item) in items.enumerated() { out.append(try compile(item, at: pointer.appending(i))) }
+            for (i, item) in items.enumerated() { out.append(try compile(item, at: pointer.appending(i), locals: locals)) }
             return .array(out)
         case .object(let members):
             var out: [String: CompiledValue] = [:]
             out.reserveCapacity(members.count)
-            for (key, member) in members { out[key] = try compile(member, at: pointer.appending(key)) }
+            for (key, member) in members { out[key] = try compile(member, at: pointer.appending(key), locals: locals) }
             return .object(out)
         default:
             return .constant(value)

@@ -91,6 +91,12 @@ extension Template {
             }
             current = value
             walked = "vars.\(name)"
+        case .local(let name):
+            guard let value = context.locals[name] else {
+                throw invalid("template \(reference.text): \(name) is read only inside a foreach", at: reference.pointer)
+            }
+            current = value
+            walked = name
         case .secrets(let name):
             guard let value = context.secrets[name] else {
                 throw invalid("template \(reference.text): secret \"\(name)\" is not available", at: reference.pointer)

@@ -19,20 +19,21 @@ public enum Template {
 
     /// Every template inside `value`, parsed but not resolved; `pointer` is where `value` sits.
     /// A malformed template is `invalid_input` at the pointer of its string.
-    public static func references(in value: JSONValue, at pointer: JSONPointer) throws(RunnerError)
-        -> [TemplateReference]
+    /// `locals`: the loop names in scope where `value` sits (inside a foreach).
+    public static func references(in value: JSONValue, at pointer: JSONPointer, locals: Set<String> = [])
+        throws(RunnerError) -> [TemplateReference]
     {
         var found: [TemplateReference] = []
-        try collect(value, at: pointer, into: &found)
+        try collect(value, at: pointer, locals: locals, into: &found)
         return found
     }
 
-    private static func collect(_ value: JSONValue, at pointer: JSONPointer, into found: inout [TemplateReference])
-        throws(RunnerError)
+    private static func collect(_ value: JSONValue, at pointer: JSONPointer, locals: Set<String>,
+                                into found: inout [TemplateReference]) throws(RunnerError)
     {
         switch value {
         case .string(let s) where TemplateScanner.mayContainTemplate(s):
-            for part in try parse(s, at: pointer) {
+            for part in try parse(s, at: pointer, locals: locals) {
                 switch part {
                 case .reference(let reference): found.append(reference)
                 case .computed(let computed): found += computed.references
@@ -40,9 +41,11 @@ public enum Template {
                 }
             }
         case .array(let items):
-            for (i, item) in items.enumerated() { try collect(item, at: pointer.appending(i), into: &found) }
+            for (i, item) in items.enumerated() { try collect(item, at: pointer.appending(i), locals: locals, into: &found) }
         case .object(let members):
-            for key in members.keys.sorted() { try collect(members[key]!, at: pointer.appending(key), into: &found) }
+            for key in members.keys.sorted() {
+                try collect(members[key]!, at: pointer.appending(key), locals: locals, into: &found)
+            }
         default:
             break
         }
@@ -56,7 +59,7 @@ public enum Template {
         case computed(ComputedTemplate)
     }
 
-    static func parse(_ s: String, at pointer: JSONPointer) throws(RunnerError) -> [Part] {
+    static func parse(_ s: String, at pointer: JSONPointer, locals: Set<String> = []) throws(RunnerError) -> [Part] {
         let scanned: [TemplateScanner.Part]
         switch TemplateScanner.parts(s) {
         case .success(let parts): scanned = parts
@@ -73,7 +76,7 @@ public enum Template {
                     parts.append(.literal(literal))
                     continue
                 }
-                switch TemplateExpression.parse(expression) {
+                switch TemplateExpression.parse(expression, locals: locals) {
                 case .success(let parsed):
                     parts.append(.reference(TemplateReference(
                         pointer: pointer, root: parsed.root, path: parsed.path, text: String(text))))
@@ -82,7 +85,8 @@ public enum Template {
                     guard !TemplateExpression.looksLikePath(expression) else {
                         throw invalid("malformed template \(text): \(error.message)", at: pointer)
                     }
-                    parts.append(.computed(try ComputedTemplate.parse(expression, text: String(text), at: pointer)))
+                    parts.append(.computed(try ComputedTemplate.parse(expression, text: String(text), at: pointer,
+                                                                      locals: locals)))
                 }
             }
         }

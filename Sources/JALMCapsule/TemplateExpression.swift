@@ -8,7 +8,8 @@ enum TemplateExpression {
     }
 
     /// The parsed expression, or the reason it is not one.
-    static func parse(_ expression: Substring) -> Result<Parsed, TemplateScanner.ScanError> {
+    /// `locals`: the loop names in scope (a foreach's item name and `index`), read as roots too.
+    static func parse(_ expression: Substring, locals: Set<String> = []) -> Result<Parsed, TemplateScanner.ScanError> {
         var cursor = expression[...]
         let rootName = name(&cursor)
         switch rootName {
@@ -31,7 +32,13 @@ enum TemplateExpression {
             }
             guard cursor.isEmpty else { return fail("a secret is a string: secrets.NAME takes no path") }
             return .success(Parsed(root: .secrets(String(secretName)), path: []))
+        case let name where locals.contains(String(name)):
+            return path(&cursor).map { Parsed(root: .local(String(name)), path: $0) }
         default:
+            if !locals.isEmpty {
+                return fail("unknown template root \"\(rootName)\"; a template starts with steps.ID.output, vars.NAME, "
+                            + "secrets.NAME or, here, \(locals.sorted().joined(separator: " or "))")
+            }
             return fail("unknown template root \"\(rootName)\"; a template starts with steps.ID.output, vars.NAME or secrets.NAME")
         }
     }

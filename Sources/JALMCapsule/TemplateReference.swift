@@ -23,6 +23,8 @@ public struct TemplateReference: Sendable, Hashable {
         case vars(String)
         /// `secrets.NAME`: a secret the capsule declares in `secrets:`, resolved by the kernel at dispatch.
         case secrets(String)
+        /// `item`, `index` or a foreach's `as` name: the iteration's item or place, inside a foreach.
+        case local(String)
     }
 
     /// The string value holding the template.
@@ -48,10 +50,14 @@ public struct TemplateContext: Sendable {
     public var stepOutputs: [String: JSONValue]
     /// Secret name → value, for the secrets the capsule declares (only when rendering a call's input).
     public var secrets: [String: String]
+    /// Inside a foreach: the item by its name and `index`, for each loop the step is in (the innermost wins).
+    public var locals: [String: JSONValue]
 
-    public init(vars: [String: JSONValue] = [:], stepOutputs: [String: JSONValue] = [:], secrets: [String: String] = [:]) {
+    public init(vars: [String: JSONValue] = [:], stepOutputs: [String: JSONValue] = [:], secrets: [String: String] = [:],
+                locals: [String: JSONValue] = [:]) {
         self.vars = vars
         self.stepOutputs = stepOutputs
         self.secrets = secrets
+        self.locals = locals
     }
 }

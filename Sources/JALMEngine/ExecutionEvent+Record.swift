@@ -8,8 +8,8 @@ import JALMWire
 extension JournalEntry {
     public func record(plan: Plan) -> EventRecord {
         var r = EventRecord(seq: seq, at: at, kind: event.kind)
-        func step(_ i: Int, _ attempt: Int? = nil) {
-            r.address = plan.steps[i].address
+        func step(_ i: StepRef, _ attempt: Int? = nil) {
+            r.address = plan.address(of: i)
             r.attempt = attempt
         }
         switch event {
@@ -22,6 +22,12 @@ extension JournalEntry {
             break
         case .stepSkipped(let i):
             step(i)
+        case .blockStarted(let i, let choice, let items):
+            step(i)
+            var o: [String: JSONValue] = [:]
+            if let choice { o["case"] = .int(Int64(choice)) }
+            if let items { o["items"] = .array(items) }
+            r.payload = .object(o)
         case .stepDispatched(let i, let attempt), .stepInterrupted(let i, let attempt):
             step(i, attempt)
         case .stepSucceeded(let i, let attempt, let dispatchedAt, let receipt, let output):
@@ -57,8 +63,8 @@ extension JournalEntry {
             RunnerError(.internal, "journal event \(r.seq) (\(r.kind)) cannot be read: \(why)")
         }
         let p = r.payload
-        func stepIndex() throws(RunnerError) -> Int {
-            guard let a = r.address, let i = plan.index(of: a) else { throw bad("no step \(r.address ?? "(none)")") }
+        func stepIndex() throws(RunnerError) -> StepRef {
+            guard let a = r.address, let i = plan.ref(a) else { throw bad("no step \(r.address ?? "(none)")") }
             return i
         }
         func attempt() throws(RunnerError) -> Int {
@@ -78,6 +84,9 @@ extension JournalEntry {
         case "cancel.requested": event = .cancelRequested
         case "deadline.passed": event = .deadlinePassed
         case "step.skipped": event = .stepSkipped(step: try stepIndex())
+        case "block.started":
+            event = .blockStarted(step: try stepIndex(), choice: p?["case"]?.intValue.map { Int($0) },
+                                  items: p?["items"]?.arrayValue)
         case "step.dispatched": event = .stepDispatched(step: try stepIndex(), attempt: try attempt())
         case "step.interrupted": event = .stepInterrupted(step: try stepIndex(), attempt: try attempt())
         case "step.ok":
@@ -126,6 +135,7 @@ extension ExecutionEvent {
         case .submitted: "submitted"
         case .started: "started"
         case .stepSkipped: "step.skipped"
+        case .blockStarted: "block.started"
         case .stepDispatched: "step.dispatched"
         case .stepSucceeded: "step.ok"
         case .stepFailed: "step.failed"

@@ -22,23 +22,26 @@ public enum ExecutionEvent: Sendable, Hashable {
     case submitted(startsNow: Bool, dryRun: Bool = false)
     /// A submission that waited (in a queue, or across a restart) has started.
     case started
+    /// A block began: a switch with the case it chose (nil: none held and it has no default), a foreach
+    /// with its items (journaled, so that a restart iterates the same list), a parallel.
+    case blockStarted(step: StepRef, choice: Int?, items: [JSONValue]?)
     /// The step's `when:` was false.
-    case stepSkipped(step: Int)
+    case stepSkipped(step: StepRef)
     /// An attempt was sent to its layer (journaled for `write`/`external` steps; see `PlanStep`).
-    case stepDispatched(step: Int, attempt: Int)
+    case stepDispatched(step: StepRef, attempt: Int)
     /// An attempt returned an output.
-    case stepSucceeded(step: Int, attempt: Int, dispatchedAt: Int64, receipt: Receipt, output: JSONValue)
+    case stepSucceeded(step: StepRef, attempt: Int, dispatchedAt: Int64, receipt: Receipt, output: JSONValue)
     /// An attempt failed (`state`: error, timed_out or cancelled). `retryAt` is when the next attempt is
     /// due, decided when the failure arrived; nil when the step failed for good. `continues`: it failed for
     /// good and the execution goes on (`on_error: continue`), decided with the failure too. `dispatchedAt`
     /// is nil when the call never reached a layer (its input could not be rendered, its condition failed).
-    case stepFailed(step: Int, attempt: Int, state: StepRunState, dispatchedAt: Int64?, receipt: Receipt,
+    case stepFailed(step: StepRef, attempt: Int, state: StepRunState, dispatchedAt: Int64?, receipt: Receipt,
                     error: RunnerError, retryAt: Int64?, continues: Bool = false)
     /// An attempt of a step that is safe to repeat was in flight when jalmd stopped; it runs again.
-    case stepInterrupted(step: Int, attempt: Int)
+    case stepInterrupted(step: StepRef, attempt: Int)
     /// An attempt of a step that is not safe to repeat was in flight when jalmd stopped: it may or may not
     /// have happened.
-    case stepUnknown(step: Int, attempt: Int, error: RunnerError)
+    case stepUnknown(step: StepRef, attempt: Int, error: RunnerError)
     case cancelRequested
     /// The execution ran past its `meta.timeout`: what runs is stopped, and it ends failed with `timeout`.
     case deadlinePassed

@@ -3,8 +3,9 @@ import JALMWire
 
 extension ExecutionMachine.State {
     /// Folds one event into the state. The only place the state changes: live decisions and recovery both
-    /// come here, so a history read back after a crash gives exactly the state the live run had.
-    mutating func apply(_ entry: JournalEntry) {
+    /// come here, so a history read back after a crash gives exactly the state the live run had. `plan`
+    /// says where each step sits, so that a foreach's counts follow its iterations' events.
+    mutating func apply(_ entry: JournalEntry, plan: Plan) {
         lastSeq = max(lastSeq, entry.seq)
         let at = entry.at
         switch entry.event {
@@ -19,36 +20,57 @@ extension ExecutionMachine.State {
             startedAt = at
             phase = .running
         case .stepSkipped(let i):
-            steps[i].status = .skipped
-            steps[i].update(steps[i].nextAttempt) { $0.state = .skipped; $0.finishedAt = at }
+            change(i, plan: plan) { s in
+                s.status = .skipped
+                s.update(s.nextAttempt) { $0.state = .skipped; $0.finishedAt = at }
+            }
+        case .blockStarted(let i, let choice, let items):
+            var block = ExecutionMachine.BlockProgress()
+            block.choice = choice
+            block.items = items ?? []
+            blocks[i] = block
+            change(i, plan: plan) { s in
+                s.status = .open
+                s.update(1) { $0.state = .dispatched; $0.dispatchedAt = at }
+            }
         case .stepDispatched(let i, let n):
-            steps[i].status = .running(attempt: n)
-            steps[i].update(n) { $0.state = .dispatched; $0.dispatchedAt = at }
+            change(i, plan: plan) { s in
+                s.status = .running(attempt: n)
+                s.update(n) { $0.state = .dispatched; $0.dispatchedAt = at }
+            }
         case .stepSucceeded(let i, let n, let dispatchedAt, let receipt, let output):
-            steps[i].status = .ok
-            steps[i].output = output
-            steps[i].update(n) { a in
-                a.state = .ok
-                a.dispatchedAt = dispatchedAt
-                a.finishedAt = at
-                a.receipt = receipt
-                a.error = nil
+            change(i, plan: plan) { s in
+                s.status = .ok
+                s.output = output
+                s.update(n) { a in
+                    a.state = .ok
+                    a.dispatchedAt = dispatchedAt
+                    a.finishedAt = at
+                    a.receipt = receipt
+                    a.error = nil
+                }
             }
         case .stepFailed(let i, let n, let state, let dispatchedAt, let receipt, let error, let retryAt, let continues):
-            steps[i].status = retryAt.map { .retrying(attempt: n, at: $0) } ?? (continues ? .continued : .failed)
-            steps[i].update(n) { a in
-                a.state = state
-                a.dispatchedAt = dispatchedAt
-                a.finishedAt = at
-                a.receipt = receipt
-                a.error = error
+            change(i, plan: plan) { s in
+                s.status = retryAt.map { .retrying(attempt: n, at: $0) } ?? (continues ? .continued : .failed)
+                s.update(n) { a in
+                    a.state = state
+                    a.dispatchedAt = dispatchedAt
+                    a.finishedAt = at
+                    a.receipt = receipt
+                    a.error = error
+                }
             }
         case .stepInterrupted(let i, let n):
-            steps[i].status = .pending
-            steps[i].update(n) { $0.state = .interrupted; $0.finishedAt = at }
+            change(i, plan: plan) { s in
+                s.status = .pending
+                s.update(n) { $0.state = .interrupted; $0.finishedAt = at }
+            }
         case .stepUnknown(let i, let n, let error):
-            steps[i].status = .failed
-            steps[i].update(n) { $0.state = .unknown; $0.finishedAt = at; $0.error = error }
+            change(i, plan: plan) { s in
+                s.status = .failed
+                s.update(n) { $0.state = .unknown; $0.finishedAt = at; $0.error = error }
+            }
         case .cancelRequested:
             if stop == nil { stop = .cancel }
         case .deadlinePassed:
@@ -56,6 +78,40 @@ extension ExecutionMachine.State {
         case .finished(let state, let error):
             phase = .finished(state, error)
             finishedAt = at
+        }
+    }
+
+    /// Changes one run of a step, and keeps what depends on it: the calls out, the step runs counted, and
+    /// the iterations of the foreach blocks around it.
+    private mutating func change(_ i: StepRef, plan: Plan, _ body: (inout ExecutionMachine.StepProgress) -> Void) {
+        var s = self[i]
+        let before = s.status
+        let attempts = s.attempts.count
+        body(&s)
+        self[i] = s
+        switch s.status {
+        case .running, .awaitingJournal, .retrying: inFlight.insert(i)
+        default: inFlight.remove(i)
+        }
+        if s.attempts.count > attempts, s.attempts.last?.state != .skipped, blocks[i] == nil { stepRuns += 1 }
+        let step = plan.steps[i.node]
+        guard !step.loops.isEmpty else { return }
+        // Each foreach around the step: the iteration it is in has started.
+        for (j, loop) in step.loops.enumerated() {
+            let f = StepRef(node: loop, path: Array(i.path.prefix(j)))
+            blocks[f, default: .init()].launched = max(blocks[f]?.launched ?? 0, i.path[j] + 1)
+            blocks[f]?.active.insert(i.path[j])
+        }
+        // The step sits right in a foreach's body: its end may end the iteration.
+        guard let owner = plan.sequences[step.sequence].owner, owner == step.loops.last, !before.isEnded else { return }
+        let f = StepRef(node: owner, path: Array(i.path.dropLast()))
+        let k = i.path[i.path.count - 1]
+        if s.status == .failed {
+            blocks[f]?.failed += 1
+            blocks[f]?.active.remove(k)
+        } else if s.status.letsSequenceOn, plan.sequences[step.sequence].nodes.last == i.node {
+            blocks[f]?.done += 1
+            blocks[f]?.active.remove(k)
         }
     }
 }

@@ -28,31 +28,18 @@ extension ExecutionMachine {
         return started + timeout
     }
 
-    /// Stops the step at the cursor: asks its call to stop, or ends the execution now if nothing is out.
+    /// Stops every call out (its reply ends it), and ends the execution once none is out.
     mutating func stopWhatRuns(at: Int64) {
-        let i = state.cursor
-        guard i < plan.steps.count else { return endStopped(nil, at: at) }
-        switch state.steps[i].status {
-        case .running(let n):
-            emit(.cancelCall(step: i, attempt: n))
-        case .awaitingJournal(let n):
-            // The call never went out: its dispatch is journaled, so journal that it ended here.
-            let why = state.stop == .deadline ? "the execution's meta.timeout passed before the call went out"
-                : "cancelled before the call went out"
-            record(.stepFailed(step: i, attempt: n, state: .cancelled, dispatchedAt: nil, receipt: Receipt(),
-                               error: RunnerError(.cancelled, why), retryAt: nil), at: at)
-            endStopped("during", step: i, at: at)
-        case .retrying:
-            endStopped("during", step: i, at: at)
-        case .pending, .failed, .ok, .skipped, .continued:
-            advance(at: at)
+        for ref in state.inFlight.sorted(by: { $0.node < $1.node }) where state.phase == .running {
+            stopCall(ref, why: nil, at: at)
         }
+        stopIfIdle(at: at)
     }
 
     /// Ends a stopped execution; `place` ("before", "during") and `step` say where it stood.
-    mutating func endStopped(_ place: String?, step i: Int? = nil, at: Int64) {
-        let step = i.map { plan.steps[$0] }
-        let whereText = place.flatMap { p in step.map { " \(p) step \($0.address)" } } ?? ""
+    mutating func endStopped(_ place: String?, step i: StepRef? = nil, at: Int64) {
+        let step = i.map { plan.steps[$0.node] }
+        let whereText = place.flatMap { p in i.map { " \(p) step \(plan.address(of: $0))" } } ?? ""
         switch state.stop {
         case .deadline:
             let written = plan.capsule.meta["timeout"].map { $0.stringValue ?? "\(JSONWriter.string($0))s" } ?? "?"

@@ -9,14 +9,14 @@ extension ExecutionMachine {
     mutating func recovered(at: Int64) {
         guard !state.phase.isFinished else { return }
         if state.phase == .pending { record(.started, at: at) }
-        for i in state.steps.indices {
-            guard case .running(let n) = state.steps[i].status else { continue }
-            let step = plan.steps[i]
+        for i in state.inFlight.sorted(by: { $0.node < $1.node }) {
+            guard case .running(let n) = state[i].status else { continue }
+            let step = plan.steps[i.node]
             if step.safeToRepeat {
                 record(.stepInterrupted(step: i, attempt: n), at: at)
             } else {
                 let error = RunnerError(
-                    .unknown, "step \(step.address) (\(step.step.qualifiedOp)) was in flight when jalmd stopped; "
+                    .unknown, "step \(plan.address(of: i)) (\(step.step.qualifiedOp)) was in flight when jalmd stopped; "
                         + "its side effect (\(step.sideEffect.rawValue)) may or may not have happened",
                     at: step.step.pointer)
                 record(.stepUnknown(step: i, attempt: n, error: error), at: at)
@@ -26,11 +26,20 @@ extension ExecutionMachine {
         if let due = deadlineAt, state.stop == nil {
             if at >= due { record(.deadlinePassed, at: at) } else { emit(.startDeadline(at: due)) }
         }
-        let i = state.cursor
-        if i < plan.steps.count, case .retrying(let n, let due) = state.steps[i].status {
-            if state.stop != nil { return endStopped("during", step: i, at: at) }
-            return emit(.startTimer(step: i, attempt: n, at: due))
+        if state.stop != nil { return stopWhatRuns(at: at) }
+        for i in state.inFlight.sorted(by: { $0.node < $1.node }) {
+            if case .retrying(let n, let due) = state[i].status { emit(.startTimer(step: i, attempt: n, at: due)) }
         }
-        advance(at: at)
+        resume(.root, at: at)
+    }
+
+    /// Moves a sequence on, and every sequence inside the block it stands at, deepest first.
+    mutating func resume(_ scope: Scope, at: Int64) {
+        advance(scope, at: at)
+        guard state.phase == .running, let ref = cursor(scope), state[ref].status == .open else { return }
+        settling.insert(ref)
+        for inner in innerScopes(ref) { resume(inner, at: at) }
+        settling.remove(ref)
+        settle(ref, at: at)
     }
 }

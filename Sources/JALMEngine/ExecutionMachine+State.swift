@@ -8,7 +8,14 @@ extension ExecutionMachine {
         public var createdAt: Int64?
         public var startedAt: Int64?
         public var finishedAt: Int64?
+        /// The steps outside any foreach, by their index in the plan.
         public var steps: [StepProgress]
+        /// The runs of steps inside a foreach, by instance.
+        public var looped: [StepRef: StepProgress] = [:]
+        /// What the blocks that started hold: a switch's case, a foreach's items and iterations.
+        public var blocks: [StepRef: BlockProgress] = [:]
+        /// The steps whose attempt is out, waiting for the journal or waiting for a retry.
+        public var inFlight: Set<StepRef> = []
         /// Why the execution is being stopped, once something asked: the first of a cancel or the deadline.
         public var stop: Stop?
         /// A dry run: write and external steps are previewed, not performed.
@@ -24,15 +31,32 @@ extension ExecutionMachine {
             steps = Array(repeating: StepProgress(), count: stepCount)
         }
 
-        /// Attempts started so far, over every step (what `meta.max_steps` counts); a skip is not one.
-        public var stepRuns: Int {
-            steps.reduce(0) { $0 + $1.attempts.count { $0.state != .skipped } }
-        }
+        /// Attempts started so far, over every step (what `meta.max_steps` counts); a skip is not one, and
+        /// neither is a block (its steps count).
+        public var stepRuns: Int = 0
 
-        /// The first step that has not ended ok, skipped or failed-and-continued: where the sequence stands.
-        public var cursor: Int {
-            steps.firstIndex { $0.status != .ok && $0.status != .skipped && $0.status != .continued } ?? steps.count
+        /// One run of a step.
+        public subscript(_ ref: StepRef) -> StepProgress {
+            get { ref.path.isEmpty ? steps[ref.node] : looped[ref] ?? StepProgress() }
+            set {
+                if ref.path.isEmpty { steps[ref.node] = newValue } else { looped[ref] = newValue }
+            }
         }
+    }
+
+    /// A block that started.
+    public struct BlockProgress: Sendable, Hashable {
+        /// A switch's case (nil: none).
+        public var choice: Int?
+        /// A foreach's items.
+        public var items: [JSONValue] = []
+        /// Iterations that started (they start in order): the next one to start is this.
+        public var launched = 0
+        /// Iterations started and not ended.
+        public var active: Set<Int> = []
+        /// Iterations that ended ok, and that failed.
+        public var done = 0
+        public var failed = 0
     }
 
     /// What stops an execution before its steps are done.
@@ -73,6 +97,13 @@ extension ExecutionMachine {
         case failed
         /// Failed for good under `on_error: continue`: ended without an output, and the execution went on.
         case continued
+        /// A block that started and has not ended: its steps run.
+        case open
+
+        /// Ended: the sequence it is in goes on past it (or, `failed`, stops there).
+        public var isEnded: Bool { self == .ok || self == .skipped || self == .continued || self == .failed }
+        /// Ended in a way that lets its sequence go on.
+        public var letsSequenceOn: Bool { self == .ok || self == .skipped || self == .continued }
     }
 
     public struct StepProgress: Sendable, Hashable {

@@ -4,23 +4,23 @@ import JALMWire
 
 /// A step's life: an attempt goes out, comes back ok or failed, is retried on its rule or ends the run.
 extension ExecutionMachine {
-    mutating func startAttempt(_ i: Int, at: Int64) {
-        let step = plan.steps[i]
-        let n = state.steps[i].nextAttempt
+    mutating func startAttempt(_ i: StepRef, at: Int64) {
+        let step = plan.steps[i.node]
+        let n = state[i].nextAttempt
         if let max = plan.capsule.limits.maxStepRuns, state.stepRuns >= max {
             let error = RunnerError(.resourceExhausted, "the execution reached its meta.max_steps of \(max) step runs; "
-                                    + "step \(step.address) was not started",
+                                    + "step \(plan.address(of: i)) was not started",
                                     at: plan.capsule.basePointer.appending("meta").appending("max_steps"))
             record(.stepFailed(step: i, attempt: n, state: .error, dispatchedAt: nil, receipt: Receipt(), error: error,
                                retryAt: nil), at: at)
-            return end(.failed, error, at: at)
+            return advance(scope(of: i), at: at)
         }
         switch step.dispatchDurability {
         case .durable:
             // A call that must not run twice goes out only once the journal says it went out: a crash
             // before the call leaves a dispatch that recovery marks unknown, never one it forgets.
             record(.stepDispatched(step: i, attempt: n), at: at, journal: .durable)
-            state.steps[i].status = .awaitingJournal(attempt: n)
+            state[i].status = .awaitingJournal(attempt: n)
             deferUntilDurable(.dispatch(step: i, attempt: n))
         case let journal:
             record(.stepDispatched(step: i, attempt: n), at: at, journal: journal)
@@ -28,10 +28,11 @@ extension ExecutionMachine {
         }
     }
 
-    mutating func stepReturned(_ i: Int, attempt n: Int, _ outcome: StepOutcome, jitter: Double, at: Int64) {
+    mutating func stepReturned(_ i: StepRef, attempt n: Int, _ outcome: StepOutcome, jitter: Double, at: Int64) {
         // A reply for an attempt that is no longer running (a restart, a late reply) changes nothing.
-        guard i < state.steps.count, state.steps[i].status == .running(attempt: n) else { return }
-        let dispatchedAt = state.steps[i].attempts.last { $0.number == n }?.dispatchedAt ?? at
+        guard i.node < plan.steps.count, state[i].status == .running(attempt: n) else { return }
+        cancelling.remove(i)
+        let dispatchedAt = state[i].attempts.last { $0.number == n }?.dispatchedAt ?? at
         switch outcome {
         case .ok(let output, let receipt):
             if let broken = brokenExpectation(i, output) {
@@ -39,25 +40,25 @@ extension ExecutionMachine {
             }
             record(.stepSucceeded(step: i, attempt: n, dispatchedAt: dispatchedAt, receipt: receipt, output: output),
                    at: at)
-            advance(at: at)
+            advance(scope(of: i), at: at)
         case .failed(let error, let receipt):
             failed(i, attempt: n, error, receipt: receipt, dispatchedAt: dispatchedAt, jitter: jitter, at: at)
         case .refused(let error):
             let continues = carriesOn(i)
             record(.stepFailed(step: i, attempt: n, state: .error, dispatchedAt: nil, receipt: Receipt(), error: error,
                                retryAt: nil, continues: continues), at: at)
-            continues ? advance(at: at) : end(.failed, error, at: at)
+            advance(scope(of: i), at: at)
         }
     }
 
     /// The first of the step's `expected_outputs` that `output` breaks, as the step's error. Checked here,
     /// once, when the output arrives: the verdict is journaled with the attempt, never decided again.
-    func brokenExpectation(_ i: Int, _ output: JSONValue) -> RunnerError? {
-        let step = plan.steps[i].step
+    func brokenExpectation(_ i: StepRef, _ output: JSONValue) -> RunnerError? {
+        let step = plan.steps[i.node].step
         guard !step.expectedOutputs.isEmpty else { return nil }
         let execution: JSONValue = ["id": .string(id), "intent": .string(plan.capsule.intent)]
         for expectation in step.expectedOutputs {
-            if let error = expectation.failure(in: output, step: step, vars: vars, execution: execution) {
+            if let error = expectation.failure(in: output, step: step, vars: vars(seenFrom: i), execution: execution) {
                 return error
             }
         }
@@ -65,18 +66,18 @@ extension ExecutionMachine {
     }
 
     /// A step that failed for good lets the execution go on: its `on_error` says so and no cancel is asked.
-    func carriesOn(_ i: Int) -> Bool {
-        plan.steps[i].step.onError == .continue && state.stop == nil
+    func carriesOn(_ i: StepRef) -> Bool {
+        plan.steps[i.node].step.onError == .continue && state.stop == nil
     }
 
     /// A failed attempt: retried after the delay its rule gives (the decision journaled with the failure,
     /// `retryable` as the layer said it), or the end of the execution.
-    mutating func failed(_ i: Int, attempt n: Int, _ error: RunnerError, receipt: Receipt, dispatchedAt: Int64,
+    mutating func failed(_ i: StepRef, attempt n: Int, _ error: RunnerError, receipt: Receipt, dispatchedAt: Int64,
                          jitter: Double, at: Int64) {
-        let step = plan.steps[i]
+        let step = plan.steps[i.node]
         let runState = Self.runState(for: error.code)
         var retryAt: Int64?
-        if state.stop == nil,
+        if state.stop == nil, !haltedByFailure(scope(of: i)),
            let delay = step.retry.delay(after: n, code: error.code, retryable: error.retryable, unit: jitter) {
             retryAt = at + delay.milliseconds
         }
@@ -85,15 +86,13 @@ extension ExecutionMachine {
                            error: error, retryAt: retryAt, continues: continues), at: at)
         if let retryAt {
             emit(.startTimer(step: i, attempt: n, at: retryAt))
-        } else if continues {
-            advance(at: at)
         } else {
-            endAfterFailure(i, at: at)
+            advance(scope(of: i), at: at)
         }
     }
 
-    mutating func retryDue(_ i: Int, attempt n: Int, at: Int64) {
-        guard i < state.steps.count, case .retrying(n, _) = state.steps[i].status, state.phase == .running else {
+    mutating func retryDue(_ i: StepRef, attempt n: Int, at: Int64) {
+        guard i.node < plan.steps.count, case .retrying(n, _) = state[i].status, state.phase == .running else {
             return
         }
         startAttempt(i, at: at)

@@ -20,7 +20,7 @@ public struct ExecutionMachine: Sendable {
     var deferred: [(seq: Int, command: Deferred)] = []
 
     enum Deferred: Sendable, Hashable {
-        case dispatch(step: Int, attempt: Int)
+        case dispatch(step: StepRef, attempt: Int)
         case acknowledge
         case finished
     }
@@ -32,6 +32,12 @@ public struct ExecutionMachine: Sendable {
         var commands: [MachineCommand] = []
     }
     var output = Output()
+
+    /// Blocks being looked at (`settle`), and those whose look must be repeated: transient, never state.
+    var settling: Set<StepRef> = []
+    var unsettled: Set<StepRef> = []
+    /// Calls whose cancel was asked, so that it is asked once.
+    var cancelling: Set<StepRef> = []
 
     /// The dry run a new execution asks for; journaled with its submission (a folded one takes it from there).
     let requestedDryRun: Bool
@@ -45,7 +51,7 @@ public struct ExecutionMachine: Sendable {
 
     /// Folds a history read back from the journal; everything in it is durable.
     public mutating func fold(_ entries: [JournalEntry]) {
-        for entry in entries { state.apply(entry) }
+        for entry in entries { state.apply(entry, plan: plan) }
         state.durableSeq = state.lastSeq
     }
 
@@ -77,11 +83,11 @@ public struct ExecutionMachine: Sendable {
     @discardableResult
     mutating func record(_ event: ExecutionEvent, at: Int64, journal: Durability? = .group) -> Int {
         guard let journal else {
-            state.apply(JournalEntry(seq: 0, at: at, event: event))
+            state.apply(JournalEntry(seq: 0, at: at, event: event), plan: plan)
             return state.lastSeq
         }
         let entry = JournalEntry(seq: state.lastSeq + 1, at: at, event: event)
-        state.apply(entry)
+        state.apply(entry, plan: plan)
         output.entries.append(entry)
         if journal == .durable { output.durable = true }
         return entry.seq
@@ -101,7 +107,7 @@ public struct ExecutionMachine: Sendable {
         record(.submitted(startsNow: true, dryRun: requestedDryRun), at: at, journal: acknowledge ? .durable : .group)
         if acknowledge { deferUntilDurable(.acknowledge) }
         if let due = deadlineAt { emit(.startDeadline(at: due)) }
-        advance(at: at)
+        advance(.root, at: at)
     }
 
     mutating func journaled(upTo seq: Int, at: Int64) {
@@ -111,8 +117,8 @@ public struct ExecutionMachine: Sendable {
         for (_, command) in due {
             switch command {
             case .dispatch(let i, let n):
-                guard state.steps[i].status == .awaitingJournal(attempt: n) else { continue }
-                state.steps[i].status = .running(attempt: n)
+                guard state[i].status == .awaitingJournal(attempt: n) else { continue }
+                state[i].status = .running(attempt: n)
                 emit(.dispatch(call(i, attempt: n)))
             case .acknowledge:
                 emit(.acknowledge)
@@ -131,43 +137,88 @@ public struct ExecutionMachine: Sendable {
         deferUntilDurable(.finished)
     }
 
-    /// The outputs of the steps that ended ok, by step id: what templates and conditions read.
-    public var outputs: [String: JSONValue] {
+    /// The outputs of the steps outside any foreach that ended ok, by step id.
+    public var outputs: [String: JSONValue] { outputs(seenFrom: nil) }
+
+    /// The vars the steps outside any foreach see now.
+    public var vars: [String: JSONValue] { vars(seenFrom: nil) }
+
+    /// The runs of steps a step run sees, in document order: every step outside any foreach, and inside
+    /// the foreach blocks around `ref`, the steps of the same iteration. `nil`: from outside every foreach.
+    func visible(from ref: StepRef?) -> [(id: String, progress: StepProgress, step: PlanStep)] {
+        let loops = ref.map { plan.steps[$0.node].loops } ?? []
+        var out: [(id: String, progress: StepProgress, step: PlanStep)] = []
+        for (m, step) in plan.steps.enumerated() {
+            let depth = step.loops.count
+            guard depth <= loops.count, step.loops == Array(loops.prefix(depth)) else { continue }
+            let path = depth == 0 ? [] : Array(ref!.path.prefix(depth))
+            out.append((step.step.id, state[StepRef(node: m, path: path)], step))
+        }
+        return out
+    }
+
+    /// The outputs a step run reads: the visible steps that ended ok, by id.
+    func outputs(seenFrom ref: StepRef?) -> [String: JSONValue] {
         var o: [String: JSONValue] = [:]
-        for (i, s) in state.steps.enumerated() where s.status == .ok { o[plan.steps[i].address] = s.output ?? .null }
+        if !plan.hasBlocks {
+            for (i, s) in state.steps.enumerated() where s.status == .ok { o[plan.steps[i].address] = s.output ?? .null }
+            return o
+        }
+        for v in visible(from: ref) where v.progress.status == .ok { o[v.id] = v.progress.output ?? .null }
         return o
     }
 
-    /// The vars a step sees now: the capsule's, with what the set steps that ran assigned, in order.
-    public var vars: [String: JSONValue] {
+    /// The vars a step run sees: the capsule's, with what the visible set steps that ran assigned, in order.
+    func vars(seenFrom ref: StepRef?) -> [String: JSONValue] {
         guard plan.hasSetSteps else { return plan.capsule.vars }
         var v = plan.capsule.vars
-        for (i, s) in state.steps.enumerated() where s.status == .ok && plan.steps[i].step.set != nil {
-            for (name, value) in s.output?.objectValue ?? [:] { v[name] = value }
+        for seen in visible(from: ref) where seen.progress.status == .ok && seen.step.step.set != nil {
+            for (name, value) in seen.progress.output?.objectValue ?? [:] { v[name] = value }
         }
         return v
     }
 
-    /// The steps that failed under `on_error: continue`: their last attempt's state and error, by step id.
-    var continuedAfterFailure: [String: (state: String, error: JSONValue)] {
+    /// The item and index of each foreach around `ref`, by their names (the innermost wins).
+    func locals(of ref: StepRef) -> [String: JSONValue] {
+        let loops = plan.steps[ref.node].loops
+        guard !loops.isEmpty else { return [:] }
+        var l: [String: JSONValue] = [:]
+        for (j, loop) in loops.enumerated() {
+            guard case .foreach(let f)? = plan.steps[loop].step.block else { continue }
+            let k = ref.path[j]
+            let items = state.blocks[StepRef(node: loop, path: Array(ref.path.prefix(j)))]?.items ?? []
+            l[f.itemName] = k < items.count ? items[k] : .null
+            l[Foreach.indexName] = .int(Int64(k))
+        }
+        return l
+    }
+
+    /// The visible steps that failed under `on_error: continue`: their last attempt's state and error.
+    func continuedAfterFailure(seenFrom ref: StepRef?) -> [String: (state: String, error: JSONValue)] {
         var failed: [String: (state: String, error: JSONValue)] = [:]
-        for (i, s) in state.steps.enumerated() where s.status == .continued {
-            let last = s.attempts.last
-            failed[plan.steps[i].address] = (last?.state.rawValue ?? "error", last?.error?.json ?? .null)
+        for v in visible(from: ref) where v.progress.status == .continued {
+            let last = v.progress.attempts.last
+            failed[v.id] = (last?.state.rawValue ?? "error", last?.error?.json ?? .null)
         }
         return failed
     }
 
-    var skipped: Set<String> {
-        Set(state.steps.indices.filter { state.steps[$0].status == .skipped }.map { plan.steps[$0].address })
+    func skipped(seenFrom ref: StepRef?) -> Set<String> {
+        Set(visible(from: ref).filter { $0.progress.status == .skipped }.map(\.id))
     }
 
-    func call(_ i: Int, attempt n: Int) -> StepCall {
-        let step = plan.steps[i]
+    /// The context a step run's templates render in.
+    func templateContext(for ref: StepRef) -> TemplateContext {
+        TemplateContext(vars: vars(seenFrom: ref), stepOutputs: outputs(seenFrom: ref), locals: locals(of: ref))
+    }
+
+    func call(_ i: StepRef, attempt n: Int) -> StepCall {
+        let step = plan.steps[i.node]
         // A constant input reads no output: spare building them.
         let reads: Bool = if case .constant = step.input { false } else { true }
-        return StepCall(step: i, attempt: n, idempotencyKey: step.idempotencyKey(execution: id),
-                        timeoutMs: step.timeoutMs, outputs: reads ? outputs : [:], vars: vars,
-                        dryRun: state.dryRun)
+        return StepCall(step: i, attempt: n,
+                        idempotencyKey: step.idempotencyKey(execution: id, address: i.path.isEmpty ? nil : plan.address(of: i)),
+                        timeoutMs: step.timeoutMs, outputs: reads ? outputs(seenFrom: i) : [:], vars: vars(seenFrom: i),
+                        locals: locals(of: i), dryRun: state.dryRun)
     }
 }

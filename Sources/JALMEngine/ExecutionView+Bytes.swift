@@ -29,23 +29,24 @@ extension ExecutionView {
         w.string("state", s.phase.state.rawValue)
         w.key("steps")
         w.out.append(UInt8(ascii: "["))
-        for (i, planStep) in machine.plan.steps.enumerated() {
+        for (i, ref) in order(machine).enumerated() {
             if i > 0 { w.out.append(UInt8(ascii: ",")) }
-            step(planStep, s.steps[i], into: &w)
+            step(machine.plan.steps[ref.node], address: machine.plan.address(of: ref), s[ref], into: &w)
         }
         w.out.append(UInt8(ascii: "]"))
         w.end()
         return w.out
     }
 
-    private static func step(_ planStep: PlanStep, _ progress: ExecutionMachine.StepProgress, into w: inout ObjectWriter) {
+    private static func step(_ planStep: PlanStep, address: String, _ progress: ExecutionMachine.StepProgress,
+                             into w: inout ObjectWriter) {
         let last = progress.attempts.last
         w.begin()
         w.int("attempts", Int64(progress.attempts.count))
         w.duration("duration_ms", last?.dispatchedAt, last?.finishedAt)
         w.key("error")
         if let e = last?.error { w.value(e.json) } else { w.null() }
-        w.string("id", planStep.address)
+        w.string("id", address)
         w.key("layer")
         if let layer = planStep.viewLayer { w.stringValue(layer) } else { w.null() }
         w.string("op", planStep.viewOp)

@@ -19,11 +19,12 @@ public enum ExecutionView {
     public static func json(_ header: Header, machine: ExecutionMachine) -> JSONValue {
         let s = machine.state
         var steps: [JSONValue] = []
-        for (i, planStep) in machine.plan.steps.enumerated() {
-            let progress = s.steps[i]
+        for ref in order(machine) {
+            let planStep = machine.plan.steps[ref.node]
+            let progress = s[ref]
             let last = progress.attempts.last
             steps.append([
-                "id": .string(planStep.address), "layer": planStep.viewLayer.map(JSONValue.string) ?? .null, "op": .string(planStep.viewOp),
+                "id": .string(machine.plan.address(of: ref)), "layer": planStep.viewLayer.map(JSONValue.string) ?? .null, "op": .string(planStep.viewOp),
                 "state": .string(last?.state.rawValue ?? "pending"), "attempts": .int(Int64(progress.attempts.count)),
                 "duration_ms": duration(last?.dispatchedAt, last?.finishedAt),
                 "output": progress.status == .ok ? progress.output ?? .null : .null,
@@ -43,6 +44,30 @@ public enum ExecutionView {
         if let key = header.idempotencyKey { view["idempotency_key"] = .string(key) }
         if s.dryRun { view["dry_run"] = true }
         return .object(view)
+    }
+
+    /// The step runs a view lists, in document order: every step outside blocks; inside a block that
+    /// started, its chosen case, its branches, or each iteration started so far, in order.
+    static func order(_ machine: ExecutionMachine) -> [StepRef] {
+        let plan = machine.plan
+        guard plan.hasBlocks else { return plan.steps.indices.map { StepRef(node: $0) } }
+        var out: [StepRef] = []
+        func walk(_ sequence: Int, _ path: [Int]) {
+            for node in plan.sequences[sequence].nodes {
+                let ref = StepRef(node: node, path: path)
+                out.append(ref)
+                guard let block = machine.state.blocks[ref] else { continue }
+                let children = plan.steps[node].children
+                switch plan.steps[node].step.block {
+                case .switch?: if let k = block.choice { walk(children[k], path) }
+                case .foreach?: for k in 0..<block.launched { walk(children[0], path + [k]) }
+                case .parallel?: for c in children { walk(c, path) }
+                case nil: break
+                }
+            }
+        }
+        walk(0, [])
+        return out
     }
 
     /// The fields of an execution that `GET /exec` lists.

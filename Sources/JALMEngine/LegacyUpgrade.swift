@@ -40,7 +40,7 @@ public enum LegacyJournal {
         }
         let lastAttempt = Dictionary(x.runs.map { ($0.stepIndex, $0.attempt) }, uniquingKeysWith: max)
         for run in x.runs where run.stepIndex < plan.steps.count {
-            let i = run.stepIndex
+            let i = StepRef(node: run.stepIndex)
             let finished = run.finishedAt ?? run.dispatchedAt ?? run.queuedAt
             let receipt = Receipt(pid: run.layerPID, version: run.pluginVersion)
             let error = run.error.flatMap(RunnerError.init(json:)) ?? RunnerError(.internal, "step \(run.stepID) failed")
@@ -57,8 +57,8 @@ public enum LegacyJournal {
                 entries.append((finished, .stepUnknown(step: i, attempt: run.attempt, error: error)))
             case .error, .timedOut, .cancelled:
                 var retryAt: Int64?
-                if finalState == nil, lastAttempt[i] == run.attempt,
-                   plan.steps[i].retry.delay(after: run.attempt, code: error.code, retryable: error.retryable, unit: 0) != nil {
+                if finalState == nil, lastAttempt[i.node] == run.attempt,
+                   plan.steps[i.node].retry.delay(after: run.attempt, code: error.code, retryable: error.retryable, unit: 0) != nil {
                     retryAt = finished
                 }
                 entries.append((finished, .stepFailed(step: i, attempt: run.attempt,

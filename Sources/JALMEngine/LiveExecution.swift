@@ -26,7 +26,7 @@ final class LiveExecution: Sendable {
         var created: Bool
         /// The summary last written to `executions`.
         var summary: ExecutionSummary?
-        var calls: [Int: CallHandle] = [:]
+        var calls: [StepRef: CallHandle] = [:]
         var acknowledgements: [CheckedContinuation<RunnerError?, Never>] = []
         var endWaiters: [UInt64: EndWaiter] = [:]
         /// Set when the end is on disk (or the execution was given up): the state to answer with.

@@ -10,9 +10,9 @@ public enum MachineInput: Sendable, Hashable {
     case start(acknowledge: Bool, at: Int64)
     /// A call came back. `jitter` is a random number in 0..<1 for the retry delay, drawn by the runtime so
     /// that the decision can be journaled and replayed.
-    case stepReturned(step: Int, attempt: Int, outcome: StepOutcome, jitter: Double, at: Int64)
+    case stepReturned(step: StepRef, attempt: Int, outcome: StepOutcome, jitter: Double, at: Int64)
     /// A retry's timer fired.
-    case retryDue(step: Int, attempt: Int, at: Int64)
+    case retryDue(step: StepRef, attempt: Int, at: Int64)
     case cancel(at: Int64)
     /// The execution's deadline (`meta.timeout` after its start) came.
     case deadline(at: Int64)
@@ -37,9 +37,9 @@ public enum MachineCommand: Sendable, Hashable {
     /// Call the step's op (its input rendered from `outputs`, the outputs so far).
     case dispatch(StepCall)
     /// Ask the layer to stop the call of this attempt.
-    case cancelCall(step: Int, attempt: Int)
+    case cancelCall(step: StepRef, attempt: Int)
     /// Deliver `retryDue(step, attempt)` at `at` (or at once if it has passed).
-    case startTimer(step: Int, attempt: Int, at: Int64)
+    case startTimer(step: StepRef, attempt: Int, at: Int64)
     /// Deliver `deadline` at `at` (or at once if it has passed); forget it when the execution ends.
     case startDeadline(at: Int64)
     /// The submission is on disk: tell the submitter.
@@ -50,13 +50,15 @@ public enum MachineCommand: Sendable, Hashable {
 
 /// One call the machine wants made.
 public struct StepCall: Sendable, Hashable {
-    public var step: Int
+    public var step: StepRef
     public var attempt: Int
     public var idempotencyKey: String?
     public var timeoutMs: Int64
     public var outputs: [String: JSONValue]
     /// The vars the step sees (the capsule's, and what earlier set steps assigned).
     public var vars: [String: JSONValue]
+    /// Inside a foreach: the item and index, by their names.
+    public var locals: [String: JSONValue] = [:]
     /// The execution is a dry run: the layer previews a write or external op instead of performing it.
     public var dryRun: Bool = false
 }

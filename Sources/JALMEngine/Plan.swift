@@ -3,35 +3,133 @@ import JALMCore
 import JALMStore
 import JALMWire
 
-/// A checked capsule compiled for running: each step with what the catalog says about its op, resolved
-/// once, so that the machine decides without looking anything up.
+/// A checked capsule compiled for running: a tree of steps, flattened. Every step (those inside blocks too)
+/// has a place in `steps`, in document order, with what the catalog says about its op resolved once; every
+/// list of steps (the capsule's, a switch case's, a foreach body, a parallel branch) is a `PlanSequence`.
+/// The machine decides with these tables and never looks anything up.
 public struct Plan: Sendable {
     public let capsule: Capsule
     public let steps: [PlanStep]
+    /// The lists of steps; the capsule's own is 0.
+    public let sequences: [PlanSequence]
     /// Some step assigns vars: the vars a step sees then depend on the steps before it.
     public let hasSetSteps: Bool
+    /// Some step is a block: outputs and vars are read through scopes.
+    public let hasBlocks: Bool
+    let indexByID: [String: Int]
 
     /// Fails with `not_found` when a step names an op the catalog does not have (the validator refuses such a
     /// capsule first; a journal written by an older catalog can still hold one).
     public init(capsule: Capsule, catalog: Catalog) throws(RunnerError) {
+        var builder = Builder(catalog: catalog)
+        _ = try builder.add(capsule.steps, owner: nil, loops: [], locals: [])
         self.capsule = capsule
-        self.hasSetSteps = capsule.steps.contains { $0.set != nil }
-        var steps: [PlanStep] = []
-        for step in capsule.steps {
-            if step.isControl {
-                steps.append(try PlanStep(control: step))
-                continue
-            }
-            guard let card = catalog.card(layer: step.layer, op: step.op) else {
-                throw RunnerError(.notFound, "no op \(step.layer).\(step.op) in the catalog", at: step.pointer)
-            }
-            steps.append(try PlanStep(step: step, card: card))
-        }
-        self.steps = steps
+        self.steps = builder.steps
+        self.sequences = builder.sequences
+        self.hasSetSteps = builder.steps.contains { $0.step.set != nil }
+        self.hasBlocks = builder.steps.contains { $0.step.block != nil }
+        self.indexByID = Dictionary(builder.steps.enumerated().map { ($1.step.id, $0) }, uniquingKeysWith: { a, _ in a })
     }
 
-    /// The index of the step with this address.
-    public func index(of address: String) -> Int? { steps.firstIndex { $0.address == address } }
+    /// Builds the tables depth first, so that a block's steps follow it.
+    struct Builder {
+        let catalog: Catalog
+        var steps: [PlanStep] = []
+        var sequences: [PlanSequence] = []
+
+        mutating func add(_ list: [Step], owner: Int?, loops: [Int], locals: Set<String>) throws(RunnerError) -> Int {
+            let s = sequences.count
+            sequences.append(PlanSequence(nodes: [], owner: owner))
+            var nodes: [Int] = []
+            for step in list {
+                let n = steps.count
+                nodes.append(n)
+                var node: PlanStep
+                if step.isControl {
+                    node = try PlanStep(control: step, locals: locals)
+                } else {
+                    guard let card = catalog.card(layer: step.layer, op: step.op) else {
+                        throw RunnerError(.notFound, "no op \(step.layer).\(step.op) in the catalog", at: step.pointer)
+                    }
+                    node = try PlanStep(step: step, card: card, locals: locals)
+                }
+                node.sequence = s
+                node.loops = loops
+                steps.append(node)
+                guard let block = step.block else { continue }
+                var children: [Int] = []
+                var innerLoops = loops
+                var innerLocals = locals
+                if case .foreach(let f) = block {
+                    innerLoops.append(n)
+                    innerLocals.formUnion([f.itemName, Foreach.indexName])
+                }
+                for sequence in block.sequences {
+                    children.append(try add(sequence, owner: n, loops: innerLoops, locals: innerLocals))
+                }
+                steps[n].children = children
+                if case .foreach(let f) = block, let id = f.collect {
+                    steps[n].collect = steps.firstIndex { $0.step.id == id }
+                }
+            }
+            sequences[s].nodes = nodes
+            return s
+        }
+    }
+
+    /// The index of the step with this id.
+    public func index(of id: String) -> Int? { indexByID[id] }
+
+    /// Where a step instance's events point: its id, after `ID[i].` for each foreach it is in
+    /// (`orders[3].charge`).
+    public func address(of ref: StepRef) -> String {
+        let step = steps[ref.node]
+        guard !step.loops.isEmpty else { return step.step.id }
+        var text = ""
+        for (j, loop) in step.loops.enumerated() { text += "\(steps[loop].step.id)[\(ref.path[j])]." }
+        return text + step.step.id
+    }
+
+    /// The instance an address names, if it names one of this plan.
+    public func ref(_ address: String) -> StepRef? {
+        let parts = address.split(separator: ".", omittingEmptySubsequences: false)
+        guard let last = parts.last, let n = index(of: String(last)) else { return nil }
+        let loops = steps[n].loops
+        guard parts.count == loops.count + 1 else { return nil }
+        var path: [Int] = []
+        for (j, part) in parts.dropLast().enumerated() {
+            guard let open = part.firstIndex(of: "["), part.last == "]",
+                  part[..<open] == steps[loops[j]].step.id,
+                  let k = Int(part[part.index(after: open)..<part.index(before: part.endIndex)]), k >= 0
+            else { return nil }
+            path.append(k)
+        }
+        return StepRef(node: n, path: path)
+    }
+}
+
+/// One list of steps of a plan.
+public struct PlanSequence: Sendable {
+    /// Its steps, in order (indexes into `Plan.steps`).
+    public internal(set) var nodes: [Int]
+    /// The block it belongs to; nil for the capsule's own steps.
+    public let owner: Int?
+}
+
+/// One run of one step: the step, and the iteration it belongs to in each foreach around it (outermost
+/// first; empty outside any foreach).
+public struct StepRef: Sendable, Hashable, ExpressibleByIntegerLiteral, CustomStringConvertible {
+    public var node: Int
+    public var path: [Int]
+
+    public init(node: Int, path: [Int] = []) {
+        self.node = node
+        self.path = path
+    }
+
+    public init(integerLiteral value: Int) { self.init(node: value) }
+
+    public var description: String { path.isEmpty ? "\(node)" : "\(node)\(path)" }
 }
 
 /// One step of a plan.
@@ -49,15 +147,23 @@ public struct PlanStep: Sendable {
     public let input: CompiledValue
     /// The input has no template and already passed its schema: nothing to check at each attempt.
     public let inputChecked: Bool
+    /// The sequence it sits in.
+    public internal(set) var sequence = 0
+    /// The foreach steps it is inside, outermost first.
+    public internal(set) var loops: [Int] = []
+    /// A block's sequences (indexes into `Plan.sequences`): its cases, its body, or its branches.
+    public internal(set) var children: [Int] = []
+    /// A foreach's `collect` step.
+    public internal(set) var collect: Int?
 
-    public init(step: Step, card: StepCard) throws(RunnerError) {
+    public init(step: Step, card: StepCard, locals: Set<String> = []) throws(RunnerError) {
         self.step = step
         self.sideEffect = card.sideEffect
         self.idempotent = card.idempotent
         self.timeoutMs = step.timeoutMs ?? card.defaultTimeoutMs
         self.retry = step.retry?.rule ?? .default(for: card.effectiveSideEffect)
         self.inputSchema = card.inputSchema
-        self.input = try Template.compile(step.input, at: step.pointer.appending("input"))
+        self.input = try Template.compile(step.input, at: step.pointer.appending("input"), locals: locals)
         if case .constant(let value) = input {
             inputChecked = (try? JSONSchema.validate(value, against: card.inputSchema,
                                                      at: step.pointer.appending("input"))) != nil
@@ -66,25 +172,27 @@ public struct PlanStep: Sendable {
         }
     }
 
-    /// A control step (`abort`, `set`): the machine decides it alone; nothing is dispatched, nothing
+    /// A control step (`abort`, `set`, a block): the machine decides it alone; nothing is dispatched, nothing
     /// repeats. A set step's values are its input, compiled like one.
-    init(control step: Step) throws(RunnerError) {
+    init(control step: Step, locals: Set<String>) throws(RunnerError) {
         self.step = step
         self.sideEffect = .none
         self.idempotent = false
         self.timeoutMs = 0
         self.retry = RetryRule(max: 0)
         self.inputSchema = true
-        self.input = try Template.compile(step.templated.value, at: step.templated.pointer)
+        self.input = try Template.compile(step.templated.value, at: step.templated.pointer, locals: locals)
         self.inputChecked = true
     }
 
     /// The step's `layer` in views: nil for a control step, which calls none.
     public var viewLayer: String? { step.isControl ? nil : step.layer }
-    /// The step's `op` in views: `abort` or `set` for a control step.
-    public var viewOp: String { step.abort != nil ? "abort" : step.set != nil ? "set" : step.op }
+    /// The step's `op` in views: `abort`, `set`, `switch`, `foreach` or `parallel` for a control step.
+    public var viewOp: String {
+        step.abort != nil ? "abort" : step.set != nil ? "set" : step.block?.kind ?? step.op
+    }
 
-    /// Where the step's events point: its id (`charge`; nested addresses come with nested nodes).
+    /// Its id: the address of its one run outside any foreach (`Plan.address(of:)` gives any run's).
     public var address: String { step.id }
 
     /// A crash during the call may be answered by calling again: the op is repeatable, or idempotent under
@@ -101,7 +209,7 @@ public struct PlanStep: Sendable {
 
     /// The key of every attempt of a `write`/`external` step: the same across attempts and restarts, so
     /// that an idempotent op applies the step once.
-    public func idempotencyKey(execution id: String) -> String? {
-        sideEffect.isRepeatable ? nil : "\(id)/\(step.id)/1"
+    public func idempotencyKey(execution id: String, address: String? = nil) -> String? {
+        sideEffect.isRepeatable ? nil : "\(id)/\(address ?? step.id)/1"
     }
 }

@@ -74,10 +74,10 @@ extension Runner {
 
     /// Renders the step's input and sends the call; its reply, secrets masked, is the machine's next input.
     func dispatch(_ call: StepCall, for x: LiveExecution) {
-        let step = x.plan.steps[call.step]
+        let step = x.plan.steps[call.step.node]
         let prepared: StepInput.Prepared
         do {
-            prepared = try StepInput.prepare(step, vars: call.vars, outputs: call.outputs,
+            prepared = try StepInput.prepare(step, vars: call.vars, outputs: call.outputs, locals: call.locals,
                                              secretNames: x.plan.capsule.secretNames, secrets: secrets)
         } catch {
             return deliver(.stepReturned(step: call.step, attempt: call.attempt, outcome: .refused(error), jitter: 0,

@@ -13,8 +13,9 @@ enum StepInput {
     }
 
     static func prepare(_ step: PlanStep, vars: [String: JSONValue], outputs: [String: JSONValue],
-                        secretNames: [String], secrets: any SecretSource) throws(RunnerError) -> Prepared {
-        var context = TemplateContext(vars: vars, stepOutputs: outputs)
+                        locals: [String: JSONValue] = [:], secretNames: [String], secrets: any SecretSource)
+        throws(RunnerError) -> Prepared {
+        var context = TemplateContext(vars: vars, stepOutputs: outputs, locals: locals)
         context.secrets = try values(of: secretNames, from: secrets)
         let mask = SecretMask(context.secrets)
         let at = step.step.pointer.appending("input")

@@ -59,6 +59,31 @@ import Testing
                                 extra: ["b": ["when": "$.steps.a.output.from == 'nobody'"]]))),
         Scenario(name: "a read that keeps failing", simulator: Simulator(
             plan: Fixtures.plan([("a", "read")]), script: ["a": [gone]])),
+        Scenario(name: "a switch whose case writes", simulator: Simulator(
+            plan: Fixtures.plan(steps: [
+                ["id": "a", "op": "read"],
+                ["id": "route", "switch": [["when": "$.steps.a.output.from == 'a'", "steps": [["id": "w", "op": "write"],
+                                                                                          ["id": "x", "op": "external"]]],
+                                           ["default": [["id": "never", "op": "write"]]]]],
+                ["id": "after", "op": "idem", "input": ["v": "{{ steps.route.output }}"]],
+            ]))),
+        Scenario(name: "a foreach of writes, two at a time", simulator: Simulator(
+            plan: Fixtures.plan(steps: [
+                ["id": "each", "foreach": [1, 2, 3], "concurrency": 2, "steps": [
+                    ["id": "w", "op": "write", "input": ["n": "{{ item }}"]], ["id": "r", "op": "read"]]],
+                ["id": "after", "op": "external"],
+            ]))),
+        Scenario(name: "a foreach whose second iteration fails, fail_fast", simulator: Simulator(
+            plan: Fixtures.plan(steps: [
+                ["id": "each", "foreach": [1, 2, 3], "concurrency": 2, "steps": [["id": "w", "op": "idem"]]],
+            ]), script: ["each[1].w": [refusedByUpstream]])),
+        Scenario(name: "a parallel of a write and an external call, then a set", simulator: Simulator(
+            plan: Fixtures.plan(steps: [
+                ["id": "both", "parallel": ["a": [["id": "w", "op": "write"]], "b": [["id": "x", "op": "external"],
+                                                                                    ["id": "r", "op": "read"]]]],
+                ["id": "total", "set": ["n": "{{ steps.both.output }}"]],
+                ["id": "last", "op": "write", "input": ["n": "{{ vars.n }}"]],
+            ]))),
         Scenario(name: "a cancel during the second step", simulator: Simulator(
             plan: Fixtures.plan([("a", "pure"), ("b", "external"), ("c", "pure")]), injections: [1006: .cancel(at: 0)])),
     ]
@@ -78,8 +103,8 @@ import Testing
             }
             var atCrash = ExecutionMachine(id: Fixtures.id, plan: sim.plan)
             atCrash.fold(Array(t.journal.prefix(crash.journal)))
-            let inDoubt = atCrash.state.steps.indices.contains { i in
-                if case .running = atCrash.state.steps[i].status { return !sim.plan.steps[i].safeToRepeat }
+            let inDoubt = atCrash.state.inFlight.contains { i in
+                if case .running = atCrash.state[i].status { return !sim.plan.steps[i.node].safeToRepeat }
                 return false
             }
             if inDoubt {
@@ -115,15 +140,17 @@ import Testing
     /// journal had as ok at the crash was not called after it.
     func expectNothingRanTwice(_ t: Simulator.Trace, baseline: Simulator.Trace, plan: Plan, atCrash: ExecutionMachine,
                                point: Int) {
-        for (i, step) in plan.steps.enumerated() {
+        let refs = Set(t.calls.map(\.step) + baseline.calls.map(\.step))
+        for i in refs {
+            let step = plan.steps[i.node]
             let calls = t.calls.filter { $0.step == i }.count
             if !step.safeToRepeat {
                 #expect(calls <= baseline.calls.filter { $0.step == i }.count,
-                        "crash after command \(point): \(step.address) called \(calls) times")
+                        "crash after command \(point): \(plan.address(of: i)) called \(calls) times")
             }
-            if atCrash.state.steps[i].status == .ok, let crash = t.crashes.first {
+            if atCrash.state[i].status == .ok, let crash = t.crashes.first {
                 #expect(!t.calls[crash.calls...].contains { $0.step == i },
-                        "crash after command \(point): \(step.address) ended ok and ran again")
+                        "crash after command \(point): \(plan.address(of: i)) ended ok and ran again")
             }
         }
     }

@@ -36,6 +36,36 @@ enum Fixtures {
         return try! Plan(capsule: capsule, catalog: catalog)
     }
 
+    /// A plan of steps written out (blocks and all); a step without `layer` and `op` gets layer t and op
+    /// pure unless it is a control step or a block.
+    static func plan(steps: [JSONValue], vars: JSONValue = [:], meta: JSONValue? = nil) -> Plan {
+        func fill(_ step: JSONValue) -> JSONValue {
+            guard case .object(var s) = step else { return step }
+            let control = ["set", "abort", "switch", "foreach", "parallel"].contains { s[$0] != nil }
+            if !control {
+                if s["layer"] == nil { s["layer"] = "t" }
+                if s["op"] == nil { s["op"] = "pure" }
+            }
+            if case .array(let inner)? = s["steps"] { s["steps"] = .array(inner.map(fill)) }
+            if case .array(let cases)? = s["switch"] {
+                s["switch"] = .array(cases.map { c in
+                    guard case .object(var o) = c else { return c }
+                    for k in ["steps", "default"] { if case .array(let inner)? = o[k] { o[k] = .array(inner.map(fill)) } }
+                    return .object(o)
+                })
+            }
+            if case .object(let branches)? = s["parallel"] {
+                s["parallel"] = .object(branches.mapValues { b in b.arrayValue.map { .array($0.map(fill)) } ?? b })
+            }
+            return .object(s)
+        }
+        var document: [String: JSONValue] = ["intent": "test", "vars": vars, "steps": .array(steps.map(fill))]
+        if let meta { document["meta"] = meta }
+        let capsule = try! CapsuleParser.parse(.object(document))
+        try! CapsuleValidator(catalog: catalog, announcedOps: Set(catalog.cards.map(\.qualifiedName))).validate(capsule)
+        return try! Plan(capsule: capsule, catalog: catalog)
+    }
+
     static let id = "ex_00000000000a0000000001"
 }
 
@@ -60,8 +90,8 @@ extension Array where Element == MachineCommand {
         for c in self { if case .finished(let s, let e) = c { return (s, e) } }
         return nil
     }
-    var timers: [(Int, Int, Int64)] {
-        compactMap { c -> (Int, Int, Int64)? in
+    var timers: [(StepRef, Int, Int64)] {
+        compactMap { c -> (StepRef, Int, Int64)? in
             if case .startTimer(let s, let a, let at) = c { return (s, a, at) }
             return nil
         }

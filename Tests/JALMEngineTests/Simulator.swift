@@ -17,7 +17,7 @@ struct Simulator {
     struct Trace {
         var journal: [JournalEntry] = []
         /// Every call that went out: (step, attempt). A call is a side effect in the world.
-        var calls: [(step: Int, attempt: Int)] = []
+        var calls: [(step: StepRef, attempt: Int)] = []
         var finished: (ExecutionState, RunnerError?)?
         var acknowledged = false
         var commandCount = 0
@@ -83,7 +83,7 @@ struct Simulator {
             if durability == .durable, let last = entries.last { queue.append(.journaled(upTo: last.seq, at: 0)) }
         case .dispatch(let call):
             trace.calls.append((call.step, call.attempt))
-            let id = plan.steps[call.step].address
+            let id = plan.address(of: call.step)
             let outcomes = script[id] ?? [.ok(["from": .string(id)], Receipt(pid: 1, version: "t"))]
             let outcome = outcomes[min(call.attempt, outcomes.count) - 1]
             queue.append(.stepReturned(step: call.step, attempt: call.attempt, outcome: outcome, jitter: 0.5, at: 0))
