@@ -18,6 +18,20 @@ import Testing
         #expect(file == "Hello, world!")
     }
 
+    @Test func theBlocksExampleRoutesLoopsAndFilesInParallel() throws {
+        let daemon = try Daemon()
+        let body = try Array(Data(contentsOf: URL(fileURLWithPath: Daemon.repoDir + "/examples/blocks.yml")))
+        let (status, view) = try daemon.request("POST", "/exec?wait=30", body: body, contentType: "application/yaml")
+        #expect(status == 200 && view["state"] == "completed", "\(view)")
+        #expect(view["outputs"]?["route"] == ["tier": "priority", "total": 136], "\(view)")
+        #expect(view["outputs"]?["price"] == [["n": 0, "sku": "A", "amount": 24], ["n": 1, "sku": "B", "amount": 100],
+                                             ["n": 2, "sku": "C", "amount": 12]], "\(view)")
+        let ids = view["steps"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
+        #expect(ids.contains("price[1].big") && !ids.contains("standard"), "\(ids)")
+        let audit = try String(contentsOfFile: daemon.dataDir + "/files/orders/7/audit.txt", encoding: .utf8)
+        #expect(audit == "order 7: priority, 136")
+    }
+
     /// The examples that show a failure on purpose, with the state they end in.
     static let examplesThatFail = ["abort.yml": "failed"]
 
