@@ -81,35 +81,48 @@ extension ExecutionMachine.State {
         }
     }
 
-    /// Changes one run of a step, and keeps what depends on it: the calls out, the step runs counted, and
-    /// the iterations of the foreach blocks around it.
+    /// Changes one run of a step in place, and keeps what depends on it: the calls out, the step runs
+    /// counted, and the iterations of the foreach blocks around it.
     private mutating func change(_ i: StepRef, plan: Plan, _ body: (inout ExecutionMachine.StepProgress) -> Void) {
-        var s = self[i]
+        let (before, after, newRun) = Self.edit(&self[i], body)
+        switch after {
+        case .running, .awaitingJournal, .retrying: inFlight.insert(i)
+        default: if !inFlight.isEmpty { inFlight.remove(i) }
+        }
+        if newRun, blocks.isEmpty || blocks[i] == nil { stepRuns += 1 }
+        if !i.path.isEmpty { countIteration(i, from: before, to: after, plan: plan) }
+    }
+
+    /// Applies `body` to a run; its status before and after, and whether it added an attempt that counts
+    /// as a step run (a skip does not).
+    private static func edit(_ s: inout ExecutionMachine.StepProgress, _ body: (inout ExecutionMachine.StepProgress) -> Void)
+        -> (ExecutionMachine.StepStatus, ExecutionMachine.StepStatus, Bool)
+    {
         let before = s.status
         let attempts = s.attempts.count
         body(&s)
-        self[i] = s
-        switch s.status {
-        case .running, .awaitingJournal, .retrying: inFlight.insert(i)
-        default: inFlight.remove(i)
-        }
-        if s.attempts.count > attempts, s.attempts.last?.state != .skipped, blocks[i] == nil { stepRuns += 1 }
+        return (before, s.status, s.attempts.count > attempts && s.attempts.last?.state != .skipped)
+    }
+
+    /// A run inside a foreach moved: each foreach around it has that iteration started, and the end of the
+    /// last step of an iteration's list (or a failure in it) ends the iteration.
+    private mutating func countIteration(_ i: StepRef, from before: ExecutionMachine.StepStatus,
+                                         to after: ExecutionMachine.StepStatus, plan: Plan) {
         let step = plan.steps[i.node]
-        guard !step.loops.isEmpty else { return }
-        // Each foreach around the step: the iteration it is in has started.
         for (j, loop) in step.loops.enumerated() {
+            let k = i.path[j]
             let f = StepRef(node: loop, path: Array(i.path.prefix(j)))
-            blocks[f, default: .init()].launched = max(blocks[f]?.launched ?? 0, i.path[j] + 1)
-            blocks[f]?.active.insert(i.path[j])
+            blocks[f, default: .init()].launched = max(blocks[f, default: .init()].launched, k + 1)
+            blocks[f, default: .init()].active.insert(k)
         }
-        // The step sits right in a foreach's body: its end may end the iteration.
+        // Only a step right in a foreach's body, ending now, ends an iteration.
         guard let owner = plan.sequences[step.sequence].owner, owner == step.loops.last, !before.isEnded else { return }
         let f = StepRef(node: owner, path: Array(i.path.dropLast()))
         let k = i.path[i.path.count - 1]
-        if s.status == .failed {
+        if after == .failed {
             blocks[f]?.failed += 1
             blocks[f]?.active.remove(k)
-        } else if s.status.letsSequenceOn, plan.sequences[step.sequence].nodes.last == i.node {
+        } else if after.letsSequenceOn, plan.sequences[step.sequence].nodes.last == i.node {
             blocks[f]?.done += 1
             blocks[f]?.active.remove(k)
         }

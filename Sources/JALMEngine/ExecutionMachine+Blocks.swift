@@ -69,7 +69,7 @@ extension ExecutionMachine {
     /// Looks at a block after something inside it moved: starts what may start, ends it when its
     /// sequences are done or, after a failure, when nothing inside it is out any more.
     mutating func settle(_ ref: StepRef, at: Int64) {
-        guard state.phase == .running, state[ref].status == .open else { return }
+        guard state.phase == .running, state.status(of: ref) == .open else { return }
         // Starting an iteration or a branch may end it at once, which settles this block again: the loop
         // below sees that, rather than a call inside a call for each item.
         guard settling.insert(ref).inserted else {
@@ -86,19 +86,20 @@ extension ExecutionMachine {
     /// One look at a block; true when it ended.
     private mutating func settleOnce(_ ref: StepRef, at: Int64) -> Bool {
         let step = plan.steps[ref.node]
-        let scopes = innerScopes(ref)
         switch step.step.block! {
         case .switch:
+            let scopes = innerScopes(ref)
             guard let scope = scopes.first else { return finish(ref, output: .null, at: at) }
             guard let cursor = cursor(scope) else { return finish(ref, output: lastOutput(scope), at: at) }
-            if state[cursor].status == .failed { return fail(ref, because: cursor, at: at) }
+            if state.status(of: cursor) == .failed { return fail(ref, because: cursor, at: at) }
             return false
         case .parallel(let branches, let failFast):
+            let scopes = innerScopes(ref)
             let cursors = scopes.map { cursor($0) }
-            let failed = cursors.compactMap { $0 }.first { state[$0].status == .failed }
+            let failed = firstFailure(cursors.compactMap { $0 }.filter { state.status(of: $0) == .failed })
             if let failed {
                 if failFast { stopInside(ref, at: at) }
-                let waiting = cursors.contains { c in c.map { !state[$0].status.isEnded && !failFast } ?? false }
+                let waiting = !failFast && cursors.contains { $0.map { !state.status(of: $0).isEnded } ?? false }
                 guard !waiting, !hasCallsOut(inside: ref) else { return false }
                 return fail(ref, because: failed, at: at)
             }
@@ -145,14 +146,19 @@ extension ExecutionMachine {
         return .array(out)
     }
 
-    /// The step that failed in the first iteration that failed.
+    /// The step that failed in the iteration that failed first.
     private func firstFailedIteration(_ ref: StepRef) -> StepRef? {
         let body = plan.steps[ref.node].children[0]
         let launched = state.blocks[ref]?.launched ?? 0
-        for k in 0..<launched {
-            if let c = cursor(Scope(sequence: body, path: ref.path + [k])), state[c].status == .failed { return c }
-        }
-        return nil
+        return firstFailure((0..<launched).compactMap { k in
+            cursor(Scope(sequence: body, path: ref.path + [k])).flatMap { state.status(of: $0) == .failed ? $0 : nil }
+        })
+    }
+
+    /// Of failed steps, the one that failed first: the failure that stopped the others (which then end
+    /// `cancelled` under `fail_fast`) is the block's error.
+    private func firstFailure(_ refs: [StepRef]) -> StepRef? {
+        refs.min { (state[$0].attempts.last?.finishedAt ?? .max) < (state[$1].attempts.last?.finishedAt ?? .max) }
     }
 
     /// The sequences of a block that started: a switch's chosen case, a foreach's iterations started so far,
@@ -201,7 +207,7 @@ extension ExecutionMachine {
     /// Stops one call out: asks the layer to stop a running call (its reply ends it), and ends a call that
     /// never went out or a retry that was waiting.
     mutating func stopCall(_ ref: StepRef, why: String?, at: Int64) {
-        switch state[ref].status {
+        switch state.status(of: ref) {
         case .running(let n):
             guard cancelling.insert(ref).inserted else { return }
             emit(.cancelCall(step: ref, attempt: n))
@@ -248,7 +254,7 @@ extension ExecutionMachine {
         while let block = owner(of: s) {
             switch plan.steps[block.node].step.block {
             case .parallel(_, true)?:
-                if innerScopes(block).contains(where: { c in cursor(c).map { state[$0].status == .failed } ?? false }) {
+                if innerScopes(block).contains(where: { c in cursor(c).map { state.status(of: $0) == .failed } ?? false }) {
                     return true
                 }
             case .foreach(let f)? where f.failFast:

@@ -28,7 +28,7 @@ extension ExecutionMachine {
         }
         if state.stop != nil { return stopWhatRuns(at: at) }
         for i in state.inFlight.sorted(by: { $0.node < $1.node }) {
-            if case .retrying(let n, let due) = state[i].status { emit(.startTimer(step: i, attempt: n, at: due)) }
+            if case .retrying(let n, let due) = state.status(of: i) { emit(.startTimer(step: i, attempt: n, at: due)) }
         }
         resume(.root, at: at)
     }
@@ -36,7 +36,7 @@ extension ExecutionMachine {
     /// Moves a sequence on, and every sequence inside the block it stands at, deepest first.
     mutating func resume(_ scope: Scope, at: Int64) {
         advance(scope, at: at)
-        guard state.phase == .running, let ref = cursor(scope), state[ref].status == .open else { return }
+        guard state.phase == .running, let ref = cursor(scope), state.status(of: ref) == .open else { return }
         settling.insert(ref)
         for inner in innerScopes(ref) { resume(inner, at: at) }
         settling.remove(ref)

@@ -21,7 +21,7 @@ extension ExecutionMachine {
             if state.stop != nil { return stopIfIdle(at: at) }
             guard let ref = cursor(scope) else { return sequenceDone(scope, at: at) }
             let step = plan.steps[ref.node]
-            switch state[ref].status {
+            switch state.status(of: ref) {
             case .pending:
                 if haltedByFailure(scope) { return }
                 switch gate(ref) {
@@ -56,7 +56,7 @@ extension ExecutionMachine {
     func cursor(_ scope: Scope) -> StepRef? {
         for node in plan.sequences[scope.sequence].nodes {
             let ref = StepRef(node: node, path: scope.path)
-            if !state[ref].status.letsSequenceOn { return ref }
+            if !state.status(of: ref).letsSequenceOn { return ref }
         }
         return nil
     }
@@ -93,7 +93,11 @@ extension ExecutionMachine {
     mutating func stopIfIdle(at: Int64) {
         guard state.inFlight.isEmpty else { return }
         guard let ref = cursor(.root) else { return endStopped(nil, at: at) }
-        endStopped(state[ref].status == .pending ? "before" : "during", step: ref, at: at)
+        // A write found in flight after a crash says so, whatever stopped the execution.
+        if let last = state[ref].attempts.last, last.state == .unknown, let error = last.error {
+            return end(state.cancelRequested ? .cancelled : .failed, error, at: at)
+        }
+        endStopped(state.status(of: ref) == .pending ? "before" : "during", step: ref, at: at)
     }
 
     enum Gate { case run, skip, fail(RunnerError) }
@@ -168,13 +172,8 @@ extension ExecutionMachine {
             return end(.failed, RunnerError(.internal, "step \(step.address) failed", at: step.step.pointer), at: at)
         }
         let error = last.error ?? RunnerError(.internal, "step \(step.address) failed")
-        if last.state == .unknown {
-            end(state.cancelRequested ? .cancelled : .failed, error, at: at)
-        } else if state.stop != nil {
-            endStopped("during", step: i, at: at)
-        } else {
-            end(.failed, endingError(i, last), at: at)
-        }
+        // A stop never comes here (`advance` ends a stopped execution in `stopIfIdle`).
+        end(.failed, last.state == .unknown ? error : endingError(i, last), at: at)
     }
 
     /// The execution's error when step `i` failed for good: a failure that never reached a layer (its

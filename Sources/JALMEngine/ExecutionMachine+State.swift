@@ -35,12 +35,21 @@ extension ExecutionMachine {
         /// neither is a block (its steps count).
         public var stepRuns: Int = 0
 
-        /// One run of a step.
+        /// One run of a step; changed in place (`_modify`), so that an event does not copy its attempts.
         public subscript(_ ref: StepRef) -> StepProgress {
             get { ref.path.isEmpty ? steps[ref.node] : looped[ref] ?? StepProgress() }
-            set {
-                if ref.path.isEmpty { steps[ref.node] = newValue } else { looped[ref] = newValue }
+            _modify {
+                if ref.path.isEmpty {
+                    yield &steps[ref.node]
+                } else {
+                    yield &looped[ref, default: StepProgress()]
+                }
             }
+        }
+
+        /// Where one run of a step is, read without copying its attempts.
+        public func status(of ref: StepRef) -> StepStatus {
+            ref.path.isEmpty ? steps[ref.node].status : looped[ref]?.status ?? .pending
         }
     }
 

@@ -30,7 +30,7 @@ extension ExecutionMachine {
 
     mutating func stepReturned(_ i: StepRef, attempt n: Int, _ outcome: StepOutcome, jitter: Double, at: Int64) {
         // A reply for an attempt that is no longer running (a restart, a late reply) changes nothing.
-        guard i.node < plan.steps.count, state[i].status == .running(attempt: n) else { return }
+        guard i.node < plan.steps.count, state.status(of: i) == .running(attempt: n) else { return }
         cancelling.remove(i)
         let dispatchedAt = state[i].attempts.last { $0.number == n }?.dispatchedAt ?? at
         switch outcome {

@@ -117,7 +117,7 @@ public struct ExecutionMachine: Sendable {
         for (_, command) in due {
             switch command {
             case .dispatch(let i, let n):
-                guard state[i].status == .awaitingJournal(attempt: n) else { continue }
+                guard state.status(of: i) == .awaitingJournal(attempt: n) else { continue }
                 state[i].status = .running(attempt: n)
                 emit(.dispatch(call(i, attempt: n)))
             case .acknowledge:

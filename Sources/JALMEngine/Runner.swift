@@ -87,7 +87,10 @@ public final class Runner: Sendable {
                     s.processing = false
                     return nil
                 }
-                return s.machine.handle(s.mailbox.removeFirst())
+                let input = s.mailbox.removeFirst()
+                // A reply ends its call: forget its handle (a foreach makes one per iteration).
+                if case .stepReturned(let step, _, _, _, _) = input { s.calls[step] = nil }
+                return s.machine.handle(input)
             }
             guard let commands else { return }
             perform(commands, for: x)

@@ -109,7 +109,7 @@ struct LintCommand: ParsableCommand {
                                                           defaultOps: catalog.defaultOps)
                     let every = Set(catalog.cards.map(\.qualifiedName))
                     try CapsuleValidator(catalog: catalog, announcedOps: every).validate(capsule)
-                    return .good(steps: capsule.steps.count)
+                    return .good(steps: capsule.allSteps.count)
                 } catch {
                     return .fault(pointer: error.pointer ?? "", message: error.message)
                 }

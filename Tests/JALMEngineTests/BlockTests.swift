@@ -212,4 +212,51 @@ import Testing
         }
         #expect(machine.state.phase.state == .cancelled)
     }
+
+    @Test func metaMaxStepsCountsTheRunsInsideALoop() throws {
+        let p = Fixtures.plan(steps: [["id": "each", "foreach": [1, 2, 3, 4, 5], "steps": [["id": "x"]]]],
+                              meta: ["max_steps": 3])
+        let t = run(p)
+        #expect(t.finished?.0 == .failed)
+        #expect(t.finished?.1?.code == .resourceExhausted && t.finished?.1?.pointer == "/meta/max_steps")
+        #expect(addresses(t, p) == ["each[0].x", "each[1].x", "each[2].x"])
+    }
+
+    @Test func anAbortInsideAParallelCancelsTheOtherBranchAndEndsWithItsCode() throws {
+        let p = Fixtures.plan(steps: [
+            ["id": "both", "parallel": ["a": [["id": "slow", "op": "read"]],
+                                        "b": [["id": "stop", "abort": ["message": "no", "code": "not_found"]]]]],
+        ])
+        let t = run(p)
+        #expect(t.finished?.0 == .failed)
+        #expect(t.finished?.1?.code == .notFound && t.finished?.1?.pointer == "/steps/0/parallel/b/0/abort")
+        let view = ExecutionView.json(.init(id: Fixtures.id, intent: "t"), machine: t.machine!)
+        #expect(view["steps"]?[1]?["state"] == "cancelled", "\(view)")
+    }
+
+    @Test func aSwitchCaseWhoseConditionCannotBeEvaluatedFailsAtItsPointer() throws {
+        let p = Fixtures.plan(steps: [["id": "route", "switch": [["when": "$.vars.n > 'x' + 1", "steps": [["id": "a"]]]]]],
+                              vars: ["n": 1])
+        let t = run(p)
+        #expect(t.finished?.0 == .failed)
+        #expect(t.finished?.1?.pointer == "/steps/0/switch/0/when", "\(String(describing: t.finished?.1))")
+    }
+
+    @Test func aCancelledExecutionWithAWriteInFlightAtACrashEndsWithUnknown() throws {
+        let p = Fixtures.plan(steps: [["id": "w", "op": "write"], ["id": "after"]])
+        var machine = ExecutionMachine(id: Fixtures.id, plan: p)
+        var journal = machine.handle(.start(acknowledge: false, at: 1)).journaled
+        _ = machine.handle(.journaled(upTo: journal.last!.seq, at: 2))
+        journal += machine.handle(.cancel(at: 3)).journaled
+        // kill -9 before the cancelled call came back.
+        var after = ExecutionMachine(id: Fixtures.id, plan: p)
+        after.fold(journal)
+        _ = after.handle(.recovered(at: 4))
+        #expect(after.state.phase.state == .cancelled)
+        guard case .finished(_, let error?) = after.state.phase else {
+            Issue.record("not finished")
+            return
+        }
+        #expect(error.code == .unknown, "\(error)")
+    }
 }
