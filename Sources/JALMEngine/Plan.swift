@@ -83,11 +83,11 @@ public struct Plan: Sendable {
     /// Where a step instance's events point: its id, after `ID[i].` for each foreach it is in
     /// (`orders[3].charge`).
     public func address(of ref: StepRef) -> String {
-        let step = steps[ref.node]
-        guard !step.loops.isEmpty else { return step.step.id }
+        // Read through the array, not a copy of the step: this runs for every event and every view.
+        guard !ref.path.isEmpty else { return steps[ref.node].step.id }
         var text = ""
-        for (j, loop) in step.loops.enumerated() { text += "\(steps[loop].step.id)[\(ref.path[j])]." }
-        return text + step.step.id
+        for (j, loop) in steps[ref.node].loops.enumerated() { text += "\(steps[loop].step.id)[\(ref.path[j])]." }
+        return text + steps[ref.node].step.id
     }
 
     /// The instance an address names, if it names one of this plan.
