@@ -90,11 +90,17 @@ public struct Foreach: Sendable, Hashable {
 }
 
 extension Step {
-    /// Every step inside this one's block, at any depth, in document order.
+    /// The lists of steps this one holds: its block's, then its `on_error` fallback.
+    public var innerSequences: [[Step]] {
+        var lists = block?.sequences ?? []
+        if let fallback = onError.fallback { lists.append(fallback) }
+        return lists
+    }
+
+    /// Every step inside this one (its block's, its fallback's), at any depth, in document order.
     public var descendants: [Step] {
-        guard let block else { return [] }
         var out: [Step] = []
-        for sequence in block.sequences {
+        for sequence in innerSequences {
             for step in sequence { out.append(step); out += step.descendants }
         }
         return out

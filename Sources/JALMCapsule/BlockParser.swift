@@ -34,7 +34,7 @@ enum BlockParser {
         }
         var step = try StepParser.controlStep(object, kind: kind, index: index, at: pointer)
         if let value = object["on_error"] {
-            step.onError = try StepParser.onError(value, at: pointer.appending("on_error"))
+            step.onError = try StepParser.onError(value, defaultOps: defaultOps, depth: depth, at: pointer.appending("on_error"))
         }
         let inner = depth + 1
         switch kind {

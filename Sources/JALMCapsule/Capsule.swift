@@ -72,6 +72,9 @@ public struct Step: Sendable, Hashable {
     public var set: [String: JSONValue]?
     /// A step that holds steps (`switch`, `foreach`, `parallel`); it calls no layer.
     public var block: Block?
+    /// The call that undoes this step (`compensate:`), registered when the step ends ok and run when the
+    /// execution fails, is aborted or is cancelled.
+    public var compensation: Compensation?
 
     /// `abort`, `set` or a block: decided by the machine, with no layer.
     public var isControl: Bool { abort != nil || set != nil || block != nil }
@@ -117,12 +120,51 @@ public struct AbortSpec: Sendable, Hashable {
 }
 
 /// A step's `on_error:`.
-public enum OnError: String, Sendable, Hashable {
+public enum OnError: Sendable, Hashable {
     /// The execution fails (the default).
     case fail
     /// The step ends in its error state and the execution goes on; later steps read
     /// `$.steps.ID.state` and `$.steps.ID.error`.
     case `continue`
+    /// A fallback sequence (`on_error: {steps: [...]}`) runs; its last output stands in for the step's, and
+    /// if it fails, the step fails with its error.
+    case fallback([Step])
+
+    /// The fallback sequence, if this is one.
+    public var fallback: [Step]? {
+        if case .fallback(let steps) = self { steps } else { nil }
+    }
+}
+
+/// A step's `compensate:`: an op call, shaped like a step without an id, that undoes what the step did.
+public struct Compensation: Sendable, Hashable {
+    public var layer: String
+    public var op: String
+    public var input: JSONValue
+    public var timeoutMs: Int64?
+    public var retry: RetrySpec?
+    /// Where `compensate` is: `/steps/2/compensate`.
+    public var pointer: JSONPointer
+
+    public init(layer: String, op: String, input: JSONValue, timeoutMs: Int64? = nil, retry: RetrySpec? = nil,
+                pointer: JSONPointer) {
+        self.layer = layer
+        self.op = op
+        self.input = input
+        self.timeoutMs = timeoutMs
+        self.retry = retry
+        self.pointer = pointer
+    }
+
+    /// The id a compensation's run is shown and journaled by: its step's, with this after it. No step id can
+    /// hold a colon, so it never meets one.
+    public static let idSuffix = ":compensate"
+
+    /// The compensation as a step of its own, the one `undone` names.
+    public func step(undoing undone: Step) -> Step {
+        Step(index: undone.index, id: undone.id + Self.idSuffix, layer: layer, op: op, input: input,
+             timeoutMs: timeoutMs, retry: retry, pointer: pointer)
+    }
 }
 
 /// A step's `retry:` object with its defaults applied.

@@ -38,16 +38,35 @@ public struct CapsuleValidator: Sendable {
                 try checkReferences(step, capsule: capsule, scope: scope)
                 if let values = step.set { scope.setVars.formUnion(values.keys) }
             } else {
-                let card = try card(for: step)
-                let inputPointer = step.pointer.appending("input")
-                if Template.containsTemplate(step.input) {
-                    try checkReferences(step, capsule: capsule, scope: scope)
-                    try TemplatedInput.check(step.input, schema: card.inputSchema, at: inputPointer)
-                } else {
-                    try JSONSchema.validate(step.input, against: card.inputSchema, at: inputPointer)
-                }
+                try validateCall(step, capsule: capsule, scope: scope)
+            }
+            if let fallback = step.onError.fallback {
+                // It runs after the step failed: it may read the step's state and error, and after it, its
+                // steps count as earlier (one that did not run has no output, a clear error when read).
+                var inner = scope
+                inner.earlier.insert(step.id)
+                try validate(fallback, capsule: capsule, scope: &inner)
+                scope.earlier.formUnion(inner.earlier)
+                scope.setVars.formUnion(inner.setVars)
             }
             scope.earlier.insert(step.id)
+            if let compensation = step.compensation {
+                // It runs once the step ended ok, and reads its output.
+                try validateCall(compensation.step(undoing: step), capsule: capsule, scope: scope)
+            }
+        }
+    }
+
+    /// A step that calls an op: the op is offered, and its input obeys the card (checked now when it has no
+    /// template, its shape and references when it has).
+    private func validateCall(_ step: Step, capsule: Capsule, scope: Scope) throws(RunnerError) {
+        let card = try card(for: step)
+        let inputPointer = step.pointer.appending("input")
+        if Template.containsTemplate(step.input) {
+            try checkReferences(step, capsule: capsule, scope: scope)
+            try TemplatedInput.check(step.input, schema: card.inputSchema, at: inputPointer)
+        } else {
+            try JSONSchema.validate(step.input, against: card.inputSchema, at: inputPointer)
         }
     }
 

@@ -5,7 +5,7 @@ import JALMWire
 /// The rules for one entry of `steps`.
 enum StepParser {
     static let keys: Set<String> = Set(["id", "layer", "op", "input", "timeout", "retry", "when", "on_error", "expected_outputs",
-                                        "abort", "set"]).union(BlockParser.keys)
+                                        "compensate", "abort", "set"]).union(BlockParser.keys)
     /// The keys of a `set` step.
     static let setStepKeys: Set<String> = ["id", "when", "set"]
     /// The keys of an `abort:` step, which calls no op.
@@ -18,7 +18,9 @@ enum StepParser {
     /// The keys of `abort:`.
     static let abortKeys: Set<String> = ["message", "code"]
     /// Keys the design names for later issues: refused with a clear message rather than ignored.
-    static let reservedKeys: Set<String> = ["name", "description", "compensate", "include"]
+    static let reservedKeys: Set<String> = ["name", "description", "include"]
+    /// The keys of `compensate:`: a call like a step's, without an id, a condition or error handling.
+    static let compensationKeys: Set<String> = ["layer", "op", "input", "timeout", "retry"]
 
     /// A list of steps: `steps:` of the capsule or of a block (`depth` blocks deep).
     static func sequence(_ value: JSONValue, defaultOps: [String: String], depth: Int, at pointer: JSONPointer)
@@ -73,11 +75,33 @@ enum StepParser {
             },
             when: try object["when"].map { v throws(RunnerError) in try condition(v, at: pointer.appending("when")) },
             pointer: pointer)
-        if let value = object["on_error"] { step.onError = try onError(value, at: pointer.appending("on_error")) }
+        if let value = object["on_error"] {
+            step.onError = try onError(value, defaultOps: defaultOps, depth: depth, at: pointer.appending("on_error"))
+        }
         if let value = object["expected_outputs"] {
             step.expectedOutputs = try OutputExpectationParser.parse(value, at: pointer.appending("expected_outputs"))
         }
+        if let value = object["compensate"] {
+            step.compensation = try compensation(value, defaultOps: defaultOps, at: pointer.appending("compensate"))
+        }
         return step
+    }
+
+    /// `compensate: {layer, op?, input?, timeout?, retry?}`, read with a step's rules for those keys.
+    static func compensation(_ value: JSONValue, defaultOps: [String: String], at pointer: JSONPointer)
+        throws(RunnerError) -> Compensation
+    {
+        guard case .object(var object) = value else {
+            throw invalid("compensate must be an op call {layer, op, input}, got \(value.typeName)", at: pointer)
+        }
+        for key in object.keys.sorted() where !compensationKeys.contains(key) {
+            throw invalid("unknown compensate key \"\(key)\"; compensate has \(compensationKeys.sorted().joined(separator: ", "))",
+                          at: pointer.appending(key))
+        }
+        object["id"] = "compensate"
+        let call = try parse(.object(object), index: 0, defaultOps: defaultOps, at: pointer)
+        return Compensation(layer: call.layer, op: call.op, input: call.input, timeoutMs: call.timeoutMs,
+                            retry: call.retry, pointer: pointer)
     }
 
     /// The part every control step shares: only `id`, `when` and its own key; no layer, op or input.
@@ -140,16 +164,29 @@ enum StepParser {
         return step
     }
 
-    /// `on_error: fail | continue`. A fallback sequence (`on_error: {steps: [...]}`) is refused as not built.
-    static func onError(_ value: JSONValue, at pointer: JSONPointer) throws(RunnerError) -> OnError {
-        if case .object(let object) = value, object["steps"] != nil {
-            throw invalid("on_error with a fallback sequence (steps) is not supported yet; on_error is fail or continue",
-                          at: pointer.appending("steps"))
+    /// `on_error: fail | continue | {steps: [...]}`; a fallback sequence counts as one level of nesting, as a
+    /// block's steps do.
+    static func onError(_ value: JSONValue, defaultOps: [String: String], depth: Int, at pointer: JSONPointer)
+        throws(RunnerError) -> OnError
+    {
+        if case .object(let object) = value {
+            for key in object.keys.sorted() where key != "steps" {
+                throw invalid("unknown on_error key \"\(key)\"; a fallback is {steps: [...]}", at: pointer.appending(key))
+            }
+            guard let steps = object["steps"] else {
+                throw invalid("a fallback is {steps: [...]}: the steps that run instead when the step fails", at: pointer)
+            }
+            guard depth < BlockParser.maxDepth else {
+                throw invalid("blocks and fallbacks may be nested at most \(BlockParser.maxDepth) deep",
+                              at: pointer.appending("steps"))
+            }
+            return .fallback(try sequence(steps, defaultOps: defaultOps, depth: depth + 1, at: pointer.appending("steps")))
         }
-        guard case .string(let text) = value, let mode = OnError(rawValue: text) else {
-            throw invalid("on_error must be \"fail\" or \"continue\"", at: pointer)
+        switch value.stringValue {
+        case "fail": return .fail
+        case "continue": return .continue
+        default: throw invalid("on_error must be \"fail\", \"continue\" or a fallback {steps: [...]}", at: pointer)
         }
-        return mode
     }
 
     /// `when:` parsed now, so that a malformed condition is a 422 before anything runs, with its position.

@@ -37,7 +37,7 @@ extension JournalEntry {
             if at > dispatchedAt { o["ms"] = .int(at - dispatchedAt) }
             r.payload = .object(o)
         case .stepFailed(let i, let attempt, let state, let dispatchedAt, let receipt, let error, let retryAt,
-                         let continues):
+                         let continues, let fallback):
             step(i, attempt)
             var o = Self.receipt(receipt)
             o["s"] = .string(state.rawValue)
@@ -46,7 +46,16 @@ extension JournalEntry {
             if let dispatchedAt { o["ms"] = .int(max(0, at - dispatchedAt)) }
             if let retryAt { o["r"] = .int(retryAt) }
             if continues { o["c"] = true }
+            if fallback { o["f"] = true }
             r.payload = .object(o)
+        case .fallbackEnded(let i, let output, let error):
+            step(i)
+            var o: [String: JSONValue] = [:]
+            if let output { o["o"] = output }
+            if let error { o["e"] = error.json }
+            r.payload = .object(o)
+        case .compensating(let state, let error):
+            r.payload = Self.endPayload(state, error)
         case .stepUnknown(let i, let attempt, let error):
             step(i, attempt)
             r.payload = ["e": error.json]
@@ -98,7 +107,18 @@ extension JournalEntry {
             event = .stepFailed(step: try stepIndex(), attempt: try attempt(), state: state,
                                 dispatchedAt: p?["ms"]?.intValue.map { r.at - $0 }, receipt: receipt,
                                 error: try error(), retryAt: p?["r"]?.intValue,
-                                continues: p?["c"]?.boolValue == true)
+                                continues: p?["c"]?.boolValue == true, fallback: p?["f"]?.boolValue == true)
+        case "fallback.ended":
+            if p?["e"] != nil {
+                event = .fallbackEnded(step: try stepIndex(), output: nil, error: try error())
+            } else {
+                event = .fallbackEnded(step: try stepIndex(), output: p?["o"] ?? .null, error: nil)
+            }
+        case "compensating":
+            guard let state = ExecutionState(rawValue: p?["s"]?.stringValue ?? ""), state.isFinal else {
+                throw bad("no final state")
+            }
+            event = .compensating(state: state, error: p?["e"].flatMap(RunnerError.init(json:)))
         case "step.unknown": event = .stepUnknown(step: try stepIndex(), attempt: try attempt(), error: try error())
         case "finished":
             guard let state = ExecutionState(rawValue: p?["s"]?.stringValue ?? "completed"), state.isFinal else {
@@ -141,6 +161,8 @@ extension ExecutionEvent {
         case .stepFailed: "step.failed"
         case .stepInterrupted: "step.interrupted"
         case .stepUnknown: "step.unknown"
+        case .fallbackEnded: "fallback.ended"
+        case .compensating: "compensating"
         case .cancelRequested: "cancel.requested"
         case .deadlinePassed: "deadline.passed"
         case .finished: "finished"

@@ -35,8 +35,15 @@ public enum ExecutionEvent: Sendable, Hashable {
     /// due, decided when the failure arrived; nil when the step failed for good. `continues`: it failed for
     /// good and the execution goes on (`on_error: continue`), decided with the failure too. `dispatchedAt`
     /// is nil when the call never reached a layer (its input could not be rendered, its condition failed).
+    /// `fallback`: it failed for good and its `on_error` fallback sequence runs in its place.
     case stepFailed(step: StepRef, attempt: Int, state: StepRunState, dispatchedAt: Int64?, receipt: Receipt,
-                    error: RunnerError, retryAt: Int64?, continues: Bool = false)
+                    error: RunnerError, retryAt: Int64?, continues: Bool = false, fallback: Bool = false)
+    /// A step's fallback sequence ended: ok with the output that stands in for the step's, or failed with
+    /// the error of the step in it that failed.
+    case fallbackEnded(step: StepRef, output: JSONValue?, error: RunnerError?)
+    /// The execution is to end `state` with `error`, once the compensations of the steps that ended ok have
+    /// run, newest first.
+    case compensating(state: ExecutionState, error: RunnerError?)
     /// An attempt of a step that is safe to repeat was in flight when jalmd stopped; it runs again.
     case stepInterrupted(step: StepRef, attempt: Int)
     /// An attempt of a step that is not safe to repeat was in flight when jalmd stopped: it may or may not

@@ -39,6 +39,7 @@ extension ExecutionMachine.State {
                 s.update(n) { $0.state = .dispatched; $0.dispatchedAt = at }
             }
         case .stepSucceeded(let i, let n, let dispatchedAt, let receipt, let output):
+            if plan.steps[i.node].compensation != nil { compensable.append(i) }
             change(i, plan: plan) { s in
                 s.status = .ok
                 s.output = output
@@ -50,9 +51,12 @@ extension ExecutionMachine.State {
                     a.error = nil
                 }
             }
-        case .stepFailed(let i, let n, let state, let dispatchedAt, let receipt, let error, let retryAt, let continues):
+        case .stepFailed(let i, let n, let state, let dispatchedAt, let receipt, let error, let retryAt, let continues,
+                         let fallback):
             change(i, plan: plan) { s in
-                s.status = retryAt.map { .retrying(attempt: n, at: $0) } ?? (continues ? .continued : .failed)
+                s.status = retryAt.map { .retrying(attempt: n, at: $0) }
+                    ?? (continues ? .continued : fallback ? .open : .failed)
+                if fallback && retryAt == nil { s.fallback = .running }
                 s.update(n) { a in
                     a.state = state
                     a.dispatchedAt = dispatchedAt
@@ -71,6 +75,14 @@ extension ExecutionMachine.State {
                 s.status = .failed
                 s.update(n) { $0.state = .unknown; $0.finishedAt = at; $0.error = error }
             }
+        case .fallbackEnded(let i, let output, let error):
+            change(i, plan: plan) { s in
+                s.status = output == nil ? .failed : .ok
+                s.output = output
+                s.fallback = error.map { .failed($0) } ?? .ok
+            }
+        case .compensating(let state, let error):
+            compensating = ExecutionMachine.Ending(state: state, error: error)
         case .cancelRequested:
             if stop == nil { stop = .cancel }
         case .deadlinePassed:
@@ -109,6 +121,8 @@ extension ExecutionMachine.State {
     private mutating func countIteration(_ i: StepRef, from before: ExecutionMachine.StepStatus,
                                          to after: ExecutionMachine.StepStatus, plan: Plan) {
         let step = plan.steps[i.node]
+        // A compensation runs after the loops have ended: it changes no iteration.
+        if step.undoes != nil { return }
         for (j, loop) in step.loops.enumerated() {
             let k = i.path[j]
             let f = StepRef(node: loop, path: Array(i.path.prefix(j)))

@@ -85,6 +85,7 @@ extension ExecutionMachine {
 
     /// One look at a block; true when it ended.
     private mutating func settleOnce(_ ref: StepRef, at: Int64) -> Bool {
+        if state[ref].fallback == .running { return settleFallback(ref, at: at) }
         let step = plan.steps[ref.node]
         switch step.step.block! {
         case .switch:
@@ -162,8 +163,9 @@ extension ExecutionMachine {
     }
 
     /// The sequences of a block that started: a switch's chosen case, a foreach's iterations started so far,
-    /// a parallel's branches.
+    /// a parallel's branches; or the fallback, while one runs in place of the block or step.
     func innerScopes(_ ref: StepRef) -> [Scope] {
+        if state[ref].fallback == .running, let scope = fallbackScope(of: ref) { return [scope] }
         let step = plan.steps[ref.node]
         switch step.step.block {
         case .switch?:
@@ -191,8 +193,9 @@ extension ExecutionMachine {
         var error = RunnerError(.internal, "a step inside \(plan.address(of: ref)) failed")
         if let inner, let last = state[inner].attempts.last { error = endingError(inner, last) }
         record(.stepFailed(step: ref, attempt: 1, state: .error, dispatchedAt: state[ref].attempts.last?.dispatchedAt,
-                           receipt: Receipt(), error: error, retryAt: nil, continues: carriesOn(ref)), at: at)
-        advance(scope(of: ref), at: at)
+                           receipt: Receipt(), error: error, retryAt: nil, continues: carriesOn(ref),
+                           fallback: fallsBack(ref)), at: at)
+        moveOn(afterFailureOf: ref, at: at)
         return true
     }
 
@@ -252,6 +255,11 @@ extension ExecutionMachine {
     func haltedByFailure(_ scope: Scope) -> Bool {
         var s = scope
         while let block = owner(of: s) {
+            // A fallback runs after its block failed: that failure does not halt it.
+            if plan.steps[block.node].fallback == s.sequence {
+                s = self.scope(of: block)
+                continue
+            }
             switch plan.steps[block.node].step.block {
             case .parallel(_, true)?:
                 if innerScopes(block).contains(where: { c in cursor(c).map { state.status(of: $0) == .failed } ?? false }) {

@@ -7,8 +7,9 @@ import JALMWire
 /// the call in flight (the execution ends when it comes back) or end the execution at once when nothing
 /// is in flight; a cancel ends it `cancelled`, a deadline `failed` with `timeout`.
 extension ExecutionMachine {
+    /// Once the execution compensates, a cancel changes nothing: its compensations run to the end.
     mutating func cancel(at: Int64) {
-        guard !state.phase.isFinished, state.stop == nil else { return }
+        guard !state.phase.isFinished, state.stop == nil, state.compensating == nil else { return }
         record(.cancelRequested, at: at)
         guard state.phase == .running else {
             return end(.cancelled, RunnerError(.cancelled, "cancelled before it started"), at: at)
@@ -17,7 +18,8 @@ extension ExecutionMachine {
     }
 
     mutating func deadline(at: Int64) {
-        guard state.phase == .running, state.stop == nil, let due = deadlineAt, at >= due else { return }
+        guard state.phase == .running, state.stop == nil, state.compensating == nil, let due = deadlineAt, at >= due
+        else { return }
         record(.deadlinePassed, at: at)
         stopWhatRuns(at: at)
     }

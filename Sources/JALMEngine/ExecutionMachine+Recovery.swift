@@ -22,15 +22,25 @@ extension ExecutionMachine {
                 record(.stepUnknown(step: i, attempt: n, error: error), at: at)
             }
         }
+        // Compensating, it goes on compensating: nothing else moves, no deadline or stop applies.
+        if state.compensating != nil {
+            restartRetryTimers()
+            return compensateNext(at: at)
+        }
         // The deadline counts from the start, across the downtime: passed, it stops the execution now.
         if let due = deadlineAt, state.stop == nil {
             if at >= due { record(.deadlinePassed, at: at) } else { emit(.startDeadline(at: due)) }
         }
         if state.stop != nil { return stopWhatRuns(at: at) }
+        restartRetryTimers()
+        resume(.root, at: at)
+    }
+
+    /// A retry that was waiting waits for the rest of its delay.
+    private mutating func restartRetryTimers() {
         for i in state.inFlight.sorted(by: { $0.node < $1.node }) {
             if case .retrying(let n, let due) = state.status(of: i) { emit(.startTimer(step: i, attempt: n, at: due)) }
         }
-        resume(.root, at: at)
     }
 
     /// Moves a sequence on, and every sequence inside the block it stands at, deepest first.

@@ -17,6 +17,8 @@ extension ExecutionMachine {
     /// the next step or block, or, when every step is done, lets the block that holds it (or the execution)
     /// know.
     mutating func advance(_ scope: Scope, at: Int64) {
+        // Once the execution compensates, only its compensations move.
+        if state.compensating != nil { return compensateNext(at: at) }
         while state.phase == .running {
             if state.stop != nil { return stopIfIdle(at: at) }
             guard let ref = cursor(scope) else { return sequenceDone(scope, at: at) }
@@ -64,10 +66,12 @@ extension ExecutionMachine {
     /// The sequence a step run sits in.
     func scope(of ref: StepRef) -> Scope { Scope(sequence: plan.steps[ref.node].sequence, path: ref.path) }
 
-    /// The block run that holds a sequence (nil for the capsule's own steps).
+    /// The block run that holds a sequence, or the step whose fallback it is (nil for the capsule's own steps).
     func owner(of scope: Scope) -> StepRef? {
         guard let node = plan.sequences[scope.sequence].owner else { return nil }
-        if case .foreach = plan.steps[node].step.block { return StepRef(node: node, path: scope.path.dropLast()) }
+        if case .foreach = plan.steps[node].step.block, plan.steps[node].fallback != scope.sequence {
+            return StepRef(node: node, path: scope.path.dropLast())
+        }
         return StepRef(node: node, path: scope.path)
     }
 
@@ -181,6 +185,8 @@ extension ExecutionMachine {
     /// its step and points at the step, its code and `retryable` kept. A block's failure is already one of
     /// these, from the step inside it that failed.
     func endingError(_ i: StepRef, _ attempt: Attempt) -> RunnerError {
+        // A step whose fallback failed ends with the fallback's error, made when it failed.
+        if case .failed(let error)? = state[i].fallback { return error }
         let step = plan.steps[i.node]
         guard var error = attempt.error else {
             return RunnerError(.internal, "step \(plan.address(of: i)) failed", at: step.step.pointer)

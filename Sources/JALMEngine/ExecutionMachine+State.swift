@@ -18,6 +18,11 @@ extension ExecutionMachine {
         public var inFlight: Set<StepRef> = []
         /// Why the execution is being stopped, once something asked: the first of a cancel or the deadline.
         public var stop: Stop?
+        /// The runs of steps with a `compensate:` that ended ok, in the order they ended: what is undone, in
+        /// reverse, when the execution fails.
+        public var compensable: [StepRef] = []
+        /// How the execution ends once its compensations have run; set when they start.
+        public var compensating: Ending?
         /// A dry run: write and external steps are previewed, not performed.
         public var dryRun = false
         /// A cancel was asked (and came before any deadline).
@@ -68,6 +73,12 @@ extension ExecutionMachine {
         public var failed = 0
     }
 
+    /// The end an execution that compensates comes to.
+    public struct Ending: Sendable, Hashable {
+        public var state: ExecutionState
+        public var error: RunnerError?
+    }
+
     /// What stops an execution before its steps are done.
     public enum Stop: Sendable, Hashable {
         /// Someone cancelled it: it ends `cancelled`.
@@ -106,7 +117,7 @@ extension ExecutionMachine {
         case failed
         /// Failed for good under `on_error: continue`: ended without an output, and the execution went on.
         case continued
-        /// A block that started and has not ended: its steps run.
+        /// A block that started and has not ended: its steps run. Or a step whose fallback runs.
         case open
 
         /// Ended: the sequence it is in goes on past it (or, `failed`, stops there).
@@ -119,6 +130,8 @@ extension ExecutionMachine {
         public var status: StepStatus = .pending
         public var attempts: [Attempt] = []
         public var output: JSONValue?
+        /// Where its `on_error` fallback is, once the step failed for good and it started.
+        public var fallback: FallbackState?
 
         /// The number the next attempt gets: attempts are numbered for the step's whole life, so a restart
         /// does not renew its retry budget.
@@ -133,6 +146,13 @@ extension ExecutionMachine {
                 attempts.append(a)
             }
         }
+    }
+
+    /// A step's fallback sequence: running, or ended ok (its output is the step's) or failed with this error.
+    public enum FallbackState: Sendable, Hashable {
+        case running
+        case ok
+        case failed(RunnerError)
     }
 
     /// One attempt of a step, as `GET /exec/{id}` shows it.

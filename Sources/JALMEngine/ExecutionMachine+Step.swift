@@ -7,7 +7,8 @@ extension ExecutionMachine {
     mutating func startAttempt(_ i: StepRef, at: Int64) {
         let step = plan.steps[i.node]
         let n = state[i].nextAttempt
-        if let max = plan.capsule.limits.maxStepRuns, state.stepRuns >= max {
+        // A compensation is not held back by the budget: what was done must be undone.
+        if let max = plan.capsule.limits.maxStepRuns, state.stepRuns >= max, step.undoes == nil {
             let error = RunnerError(.resourceExhausted, "the execution reached its meta.max_steps of \(max) step runs; "
                                     + "step \(plan.address(of: i)) was not started",
                                     at: plan.capsule.basePointer.appending("meta").appending("max_steps"))
@@ -44,10 +45,9 @@ extension ExecutionMachine {
         case .failed(let error, let receipt):
             failed(i, attempt: n, error, receipt: receipt, dispatchedAt: dispatchedAt, jitter: jitter, at: at)
         case .refused(let error):
-            let continues = carriesOn(i)
             record(.stepFailed(step: i, attempt: n, state: .error, dispatchedAt: nil, receipt: Receipt(), error: error,
-                               retryAt: nil, continues: continues), at: at)
-            advance(scope(of: i), at: at)
+                               retryAt: nil, continues: carriesOn(i), fallback: fallsBack(i)), at: at)
+            moveOn(afterFailureOf: i, at: at)
         }
     }
 
@@ -77,17 +77,18 @@ extension ExecutionMachine {
         let step = plan.steps[i.node]
         let runState = Self.runState(for: error.code)
         var retryAt: Int64?
-        if state.stop == nil, !haltedByFailure(scope(of: i)),
-           let delay = step.retry.delay(after: n, code: error.code, retryable: error.retryable, unit: jitter) {
+        // A compensation is retried on its rule whatever stopped the execution.
+        let mayRetry = step.undoes != nil || (state.stop == nil && !haltedByFailure(scope(of: i)))
+        if mayRetry, let delay = step.retry.delay(after: n, code: error.code, retryable: error.retryable, unit: jitter) {
             retryAt = at + delay.milliseconds
         }
-        let continues = retryAt == nil && carriesOn(i)
         record(.stepFailed(step: i, attempt: n, state: runState, dispatchedAt: dispatchedAt, receipt: receipt,
-                           error: error, retryAt: retryAt, continues: continues), at: at)
+                           error: error, retryAt: retryAt, continues: retryAt == nil && carriesOn(i),
+                           fallback: retryAt == nil && fallsBack(i)), at: at)
         if let retryAt {
             emit(.startTimer(step: i, attempt: n, at: retryAt))
         } else {
-            advance(scope(of: i), at: at)
+            moveOn(afterFailureOf: i, at: at)
         }
     }
 

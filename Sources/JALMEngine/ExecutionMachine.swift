@@ -129,10 +129,12 @@ public struct ExecutionMachine: Sendable {
     }
 
     /// Ends the execution: its end is journaled durably, and announced once it is on disk.
+    /// A failed or cancelled execution with steps to undo compensates first.
     mutating func end(_ final: ExecutionState, _ error: RunnerError?, at: Int64) {
         guard !state.phase.isFinished else { return }
         // A dispatch still waiting for the journal never goes out now.
         deferred.removeAll { if case .dispatch = $0.command { true } else { false } }
+        if compensateBeforeEnding(final, error, at: at) { return }
         record(.finished(state: final, error: error), at: at, journal: .durable)
         deferUntilDurable(.finished)
     }
@@ -148,7 +150,7 @@ public struct ExecutionMachine: Sendable {
     func visible(from ref: StepRef?) -> [(id: String, progress: StepProgress, step: PlanStep)] {
         let loops = ref.map { plan.steps[$0.node].loops } ?? []
         var out: [(id: String, progress: StepProgress, step: PlanStep)] = []
-        for (m, step) in plan.steps.enumerated() {
+        for (m, step) in plan.steps.enumerated() where step.undoes == nil {
             let depth = step.loops.count
             guard depth <= loops.count, step.loops == Array(loops.prefix(depth)) else { continue }
             let path = depth == 0 ? [] : Array(ref!.path.prefix(depth))
@@ -196,7 +198,7 @@ public struct ExecutionMachine: Sendable {
     /// The visible steps that failed under `on_error: continue`: their last attempt's state and error.
     func continuedAfterFailure(seenFrom ref: StepRef?) -> [String: (state: String, error: JSONValue)] {
         var failed: [String: (state: String, error: JSONValue)] = [:]
-        for v in visible(from: ref) where v.progress.status == .continued {
+        for v in visible(from: ref) where v.progress.status == .continued || v.progress.fallback == .running {
             let last = v.progress.attempts.last
             failed[v.id] = (last?.state.rawValue ?? "error", last?.error?.json ?? .null)
         }

@@ -31,7 +31,9 @@ extension ExecutionView {
         w.out.append(UInt8(ascii: "["))
         for (i, ref) in order(machine).enumerated() {
             if i > 0 { w.out.append(UInt8(ascii: ",")) }
-            step(machine.plan.steps[ref.node], address: machine.plan.address(of: ref), s[ref], into: &w)
+            let planStep = machine.plan.steps[ref.node]
+            let undone = planStep.undoes.map { machine.plan.address(of: StepRef(node: $0, path: ref.path)) }
+            step(planStep, address: machine.plan.address(of: ref), s[ref], compensates: undone, into: &w)
         }
         w.out.append(UInt8(ascii: "]"))
         w.end()
@@ -39,13 +41,15 @@ extension ExecutionView {
     }
 
     private static func step(_ planStep: PlanStep, address: String, _ progress: ExecutionMachine.StepProgress,
-                             into w: inout ObjectWriter) {
+                             compensates: String?, into w: inout ObjectWriter) {
         let last = progress.attempts.last
         w.begin()
         w.int("attempts", Int64(progress.attempts.count))
+        if let compensates { w.string("compensates", compensates) }
         w.duration("duration_ms", last?.dispatchedAt, last?.finishedAt)
         w.key("error")
-        if let e = last?.error { w.value(e.json) } else { w.null() }
+        if let e = stepError(progress) { w.value(e.json) } else { w.null() }
+        if let f = progress.fallback { w.string("fallback", fallbackText(f)) }
         w.string("id", address)
         w.key("layer")
         if let layer = planStep.viewLayer { w.stringValue(layer) } else { w.null() }
@@ -59,7 +63,7 @@ extension ExecutionView {
             run(a, into: &w)
         }
         w.out.append(UInt8(ascii: "]"))
-        w.string("state", last?.state.rawValue ?? "pending")
+        w.string("state", stepState(progress))
         w.end()
     }
 

@@ -23,14 +23,19 @@ public enum ExecutionView {
             let planStep = machine.plan.steps[ref.node]
             let progress = s[ref]
             let last = progress.attempts.last
-            steps.append([
+            var view: [String: JSONValue] = [
                 "id": .string(machine.plan.address(of: ref)), "layer": planStep.viewLayer.map(JSONValue.string) ?? .null, "op": .string(planStep.viewOp),
-                "state": .string(last?.state.rawValue ?? "pending"), "attempts": .int(Int64(progress.attempts.count)),
+                "state": .string(stepState(progress)), "attempts": .int(Int64(progress.attempts.count)),
                 "duration_ms": duration(last?.dispatchedAt, last?.finishedAt),
                 "output": progress.status == .ok ? progress.output ?? .null : .null,
-                "error": last?.error?.json ?? .null,
+                "error": stepError(progress)?.json ?? .null,
                 "runs": .array(progress.attempts.map(run)),
-            ])
+            ]
+            if let undone = planStep.undoes {
+                view["compensates"] = .string(machine.plan.address(of: StepRef(node: undone, path: ref.path)))
+            }
+            if let f = progress.fallback { view["fallback"] = .string(fallbackText(f)) }
+            steps.append(.object(view))
         }
         var error: JSONValue = .null
         if case .finished(_, let e?) = s.phase { error = e.json }
@@ -46,8 +51,32 @@ public enum ExecutionView {
         return .object(view)
     }
 
+    /// A step's state: its last attempt's, unless its fallback decided it.
+    static func stepState(_ p: ExecutionMachine.StepProgress) -> String {
+        if p.status == .ok { return "ok" }
+        if case .failed? = p.fallback { return "error" }
+        return p.attempts.last?.state.rawValue ?? "pending"
+    }
+
+    /// A step's error: none once it is ok (a fallback stood in), its fallback's when that failed, else its
+    /// last attempt's.
+    static func stepError(_ p: ExecutionMachine.StepProgress) -> RunnerError? {
+        if p.status == .ok { return nil }
+        if case .failed(let e)? = p.fallback { return e }
+        return p.attempts.last?.error
+    }
+
+    static func fallbackText(_ f: ExecutionMachine.FallbackState) -> String {
+        switch f {
+        case .running: "running"
+        case .ok: "ok"
+        case .failed: "failed"
+        }
+    }
+
     /// The step runs a view lists, in document order: every step outside blocks; inside a block that
-    /// started, its chosen case, its branches, or each iteration started so far, in order.
+    /// started, its chosen case, its branches, or each iteration started so far, in order; a fallback that
+    /// started after its step; then, once the execution compensates, its compensations in the order they run.
     static func order(_ machine: ExecutionMachine) -> [StepRef] {
         let plan = machine.plan
         guard plan.hasBlocks else { return plan.steps.indices.map { StepRef(node: $0) } }
@@ -56,17 +85,24 @@ public enum ExecutionView {
             for node in plan.sequences[sequence].nodes {
                 let ref = StepRef(node: node, path: path)
                 out.append(ref)
-                guard let block = machine.state.blocks[ref] else { continue }
-                let children = plan.steps[node].children
-                switch plan.steps[node].step.block {
-                case .switch?: if let k = block.choice { walk(children[k], path) }
-                case .foreach?: for k in 0..<block.launched { walk(children[0], path + [k]) }
-                case .parallel?: for c in children { walk(c, path) }
-                case nil: break
+                if let block = machine.state.blocks[ref] {
+                    let children = plan.steps[node].children
+                    switch plan.steps[node].step.block {
+                    case .switch?: if let k = block.choice { walk(children[k], path) }
+                    case .foreach?: for k in 0..<block.launched { walk(children[0], path + [k]) }
+                    case .parallel?: for c in children { walk(c, path) }
+                    case nil: break
+                    }
                 }
+                if let fallback = plan.steps[node].fallback, machine.state[ref].fallback != nil { walk(fallback, path) }
             }
         }
         walk(0, [])
+        if machine.state.compensating != nil {
+            for ref in machine.state.compensable.reversed() {
+                out.append(StepRef(node: plan.steps[ref.node].compensation!, path: ref.path))
+            }
+        }
         return out
     }
 

@@ -14,7 +14,8 @@ public struct Plan: Sendable {
     public let sequences: [PlanSequence]
     /// Some step assigns vars: the vars a step sees then depend on the steps before it.
     public let hasSetSteps: Bool
-    /// Some step is a block: outputs and vars are read through scopes.
+    /// Some step is a block, has a fallback or a compensation: outputs and vars are read through scopes, and
+    /// views list what ran rather than every step.
     public let hasBlocks: Bool
     let indexByID: [String: Int]
 
@@ -27,7 +28,7 @@ public struct Plan: Sendable {
         self.steps = builder.steps
         self.sequences = builder.sequences
         self.hasSetSteps = builder.steps.contains { $0.step.set != nil }
-        self.hasBlocks = builder.steps.contains { $0.step.block != nil }
+        self.hasBlocks = builder.steps.contains { $0.step.block != nil || $0.fallback != nil || $0.compensation != nil }
         self.indexByID = Dictionary(builder.steps.enumerated().map { ($1.step.id, $0) }, uniquingKeysWith: { a, _ in a })
     }
 
@@ -56,24 +57,49 @@ public struct Plan: Sendable {
                 node.sequence = s
                 node.loops = loops
                 steps.append(node)
-                guard let block = step.block else { continue }
-                var children: [Int] = []
-                var innerLoops = loops
-                var innerLocals = locals
-                if case .foreach(let f) = block {
-                    innerLoops.append(n)
-                    innerLocals.formUnion([f.itemName, Foreach.indexName])
+                if let compensation = step.compensation {
+                    steps[n].compensation = try addCompensation(compensation.step(undoing: step), of: n, locals: locals)
                 }
-                for sequence in block.sequences {
-                    children.append(try add(sequence, owner: n, loops: innerLoops, locals: innerLocals))
-                }
-                steps[n].children = children
-                if case .foreach(let f) = block, let id = f.collect {
-                    steps[n].collect = steps.firstIndex { $0.step.id == id }
+                if let block = step.block { try addBlock(block, of: n, loops: loops, locals: locals) }
+                if let fallback = step.onError.fallback {
+                    // It runs in place of the step: in the same iterations, seeing the same names.
+                    steps[n].fallback = try add(fallback, owner: n, loops: loops, locals: locals)
                 }
             }
             sequences[s].nodes = nodes
             return s
+        }
+
+        /// A block's sequences, after it.
+        mutating func addBlock(_ block: Block, of n: Int, loops: [Int], locals: Set<String>) throws(RunnerError) {
+            var children: [Int] = []
+            var innerLoops = loops
+            var innerLocals = locals
+            if case .foreach(let f) = block {
+                innerLoops.append(n)
+                innerLocals.formUnion([f.itemName, Foreach.indexName])
+            }
+            for sequence in block.sequences {
+                children.append(try add(sequence, owner: n, loops: innerLoops, locals: innerLocals))
+            }
+            steps[n].children = children
+            if case .foreach(let f) = block, let id = f.collect {
+                steps[n].collect = steps.firstIndex { $0.step.id == id }
+            }
+        }
+
+        /// A compensation's call: a step of the plan that is in no sequence (it runs only when the execution
+        /// compensates), in the iterations of the step it undoes.
+        mutating func addCompensation(_ call: Step, of n: Int, locals: Set<String>) throws(RunnerError) -> Int {
+            guard let card = catalog.card(layer: call.layer, op: call.op) else {
+                throw RunnerError(.notFound, "no op \(call.layer).\(call.op) in the catalog", at: call.pointer)
+            }
+            var node = try PlanStep(step: call, card: card, locals: locals)
+            node.sequence = steps[n].sequence
+            node.loops = steps[n].loops
+            node.undoes = n
+            steps.append(node)
+            return steps.count - 1
         }
     }
 
@@ -155,6 +181,12 @@ public struct PlanStep: Sendable {
     public internal(set) var children: [Int] = []
     /// A foreach's `collect` step.
     public internal(set) var collect: Int?
+    /// The sequence of its `on_error: {steps}` fallback.
+    public internal(set) var fallback: Int?
+    /// The step that is its `compensate:` call.
+    public internal(set) var compensation: Int?
+    /// For a compensation: the step it undoes.
+    public internal(set) var undoes: Int?
 
     public init(step: Step, card: StepCard, locals: Set<String> = []) throws(RunnerError) {
         self.step = step

@@ -121,22 +121,58 @@ import Testing
     }
 
     @Test func reservedStepKeysAreNotSupportedYet() {
-        for key in ["name", "description", "compensate"] {
+        for key in ["name", "description"] {
             expectInvalid(at: "/steps/0/\(key)", "not supported yet") {
                 _ = try CapsuleParser.parse(withStep { $0[key] = "x" })
             }
         }
     }
 
-    @Test func onErrorIsFailOrContinue() throws {
+    @Test func onErrorIsFailContinueOrAFallback() throws {
         #expect(try CapsuleParser.parse(withStep { _ in }).steps[0].onError == .fail)
         #expect(try CapsuleParser.parse(withStep { $0["on_error"] = "continue" }).steps[0].onError == .continue)
         #expect(try CapsuleParser.parse(withStep { $0["on_error"] = "fail" }).steps[0].onError == .fail)
-        expectInvalid(at: "/steps/0/on_error", "\"fail\" or \"continue\"") {
+        expectInvalid(at: "/steps/0/on_error", "\"fail\", \"continue\" or a fallback {steps: [...]}") {
             _ = try CapsuleParser.parse(withStep { $0["on_error"] = "ignore" })
         }
-        expectInvalid(at: "/steps/0/on_error/steps", "not supported yet") {
+        expectInvalid(at: "/steps/0/on_error/steps", "steps must not be empty") {
             _ = try CapsuleParser.parse(withStep { $0["on_error"] = ["steps": []] })
+        }
+        expectInvalid(at: "/steps/0/on_error/then", "unknown on_error key \"then\"") {
+            _ = try CapsuleParser.parse(withStep { $0["on_error"] = ["then": []] })
+        }
+        expectInvalid(at: "/steps/0/on_error", "a fallback is {steps: [...]}") {
+            _ = try CapsuleParser.parse(withStep { $0["on_error"] = [:] })
+        }
+        let fallback = try CapsuleParser.parse(withStep {
+            $0["on_error"] = ["steps": [["id": "fb", "layer": "io-file", "op": "read", "input": [:]]]]
+        })
+        #expect(fallback.steps[0].onError.fallback?.map(\.id) == ["fb"])
+        #expect(fallback.allSteps.map(\.id).contains("fb"), "a fallback's steps are the capsule's steps")
+        expectInvalid(at: "/steps/0/on_error/steps/0/id", "duplicate step id") {
+            _ = try CapsuleParser.parse(withStep { s in s["on_error"] = ["steps": [.object(s)]] })
+        }
+    }
+
+    @Test func compensateIsAnOpCallWithoutIdOrConditions() throws {
+        let c = try CapsuleParser.parse(withStep {
+            $0["compensate"] = ["layer": "io-file", "op": "delete", "input": ["path": "x"], "retry": ["max": 3], "timeout": "5s"]
+        })
+        let comp = try #require(c.steps[0].compensation)
+        #expect(comp.layer == "io-file" && comp.op == "delete" && comp.timeoutMs == 5000 && comp.retry?.max == 3)
+        #expect(comp.pointer.description == "/steps/0/compensate")
+        #expect(comp.step(undoing: c.steps[0]).id == "\(c.steps[0].id):compensate")
+        expectInvalid(at: "/steps/0/compensate", "compensate must be an op call") {
+            _ = try CapsuleParser.parse(withStep { $0["compensate"] = "x" })
+        }
+        expectInvalid(at: "/steps/0/compensate/when", "unknown compensate key \"when\"") {
+            _ = try CapsuleParser.parse(withStep { $0["compensate"] = ["layer": "io-file", "op": "delete", "when": "true"] })
+        }
+        expectInvalid(at: "/steps/0/compensate/layer", "layer is required") {
+            _ = try CapsuleParser.parse(withStep { $0["compensate"] = ["op": "delete"] })
+        }
+        expectInvalid(at: "/steps/0/compensate", "belongs to a step that calls an op") {
+            _ = try CapsuleParser.parse(.object(["steps": [["id": "s", "set": ["a": 1], "compensate": ["layer": "x"]]]]))
         }
     }
 

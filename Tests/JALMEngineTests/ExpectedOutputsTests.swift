@@ -35,7 +35,7 @@ import Testing
 
     @Test func aBrokenTypeFailsTheStepWithItsPlaceAndTheValue() {
         let (m, out) = Self.answer(Self.plan([["path": "/rows", "type": "array"]]), ["rows": ["n": 1]])
-        guard case .stepFailed(0, 1, .error, _?, _, let error, nil, false)? = out.journaled.first?.event else {
+        guard case .stepFailed(0, 1, .error, _?, _, let error, nil, false, false)? = out.journaled.first?.event else {
             Issue.record("\(out)")
             return
         }
@@ -101,7 +101,7 @@ import Testing
 
 extension ExecutionEvent {
     var error: RunnerError? {
-        if case .stepFailed(_, _, _, _, _, let error, _, _) = self { return error }
+        if case .stepFailed(_, _, _, _, _, let error, _, _, _) = self { return error }
         return nil
     }
 }

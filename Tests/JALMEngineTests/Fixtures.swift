@@ -47,6 +47,12 @@ enum Fixtures {
                 if s["op"] == nil { s["op"] = "pure" }
             }
             if case .array(let inner)? = s["steps"] { s["steps"] = .array(inner.map(fill)) }
+            if case .array(let inner)? = s["on_error"]?["steps"] { s["on_error"] = ["steps": .array(inner.map(fill))] }
+            if case .object(var c)? = s["compensate"] {
+                if c["layer"] == nil { c["layer"] = "t" }
+                if c["op"] == nil { c["op"] = "pure" }
+                s["compensate"] = .object(c)
+            }
             if case .array(let cases)? = s["switch"] {
                 s["switch"] = .array(cases.map { c in
                     guard case .object(var o) = c else { return c }

@@ -64,7 +64,7 @@ import Testing
             let error = RunnerError(code, "boom", retryable: retryable)
             let out = m.handle(.stepReturned(step: 0, attempt: 1, outcome: .failed(error, Receipt(pid: 7, version: "1")),
                                              jitter: 0, at: 2000))
-            guard case .stepFailed(_, _, let state, _, let receipt, let journaledError, let retryAt, _)? =
+            guard case .stepFailed(_, _, let state, _, let receipt, let journaledError, let retryAt, _, _)? =
                 out.journaled.first?.event else {
                 Issue.record("no failure journaled: \(out)")
                 continue

@@ -30,7 +30,7 @@ import Testing
         var m = ExecutionMachine(id: Fixtures.id, plan: Self.plan())
         let out = Self.failA(&m)
         #expect(out.journaled.map(\.event.kind) == ["step.failed"])
-        guard case .stepFailed(_, _, .error, _, _, _, nil, true)? = out.journaled.first?.event else {
+        guard case .stepFailed(_, _, .error, _, _, _, nil, true, false)? = out.journaled.first?.event else {
             Issue.record("not journaled as a failure that continues: \(out)")
             return
         }

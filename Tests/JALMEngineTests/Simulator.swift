@@ -18,6 +18,8 @@ struct Simulator {
         var journal: [JournalEntry] = []
         /// Every call that went out: (step, attempt). A call is a side effect in the world.
         var calls: [(step: StepRef, attempt: Int)] = []
+        /// The same calls as the layers got them.
+        var stepCalls: [StepCall] = []
         var finished: (ExecutionState, RunnerError?)?
         var acknowledged = false
         var commandCount = 0
@@ -74,6 +76,11 @@ struct Simulator {
         return trace
     }
 
+    /// The calls an uninterrupted run makes, by address.
+    func callsMade() -> [(String, StepCall)] {
+        run().stepCalls.map { (plan.address(of: $0.step), $0) }
+    }
+
     private func perform(_ command: MachineCommand, trace: inout Trace, queue: inout [MachineInput],
                          machine: ExecutionMachine, clock: Int64) {
         switch command {
@@ -83,6 +90,7 @@ struct Simulator {
             if durability == .durable, let last = entries.last { queue.append(.journaled(upTo: last.seq, at: 0)) }
         case .dispatch(let call):
             trace.calls.append((call.step, call.attempt))
+            trace.stepCalls.append(call)
             let id = plan.address(of: call.step)
             let outcomes = script[id] ?? [.ok(["from": .string(id)], Receipt(pid: 1, version: "t"))]
             let outcome = outcomes[min(call.attempt, outcomes.count) - 1]
