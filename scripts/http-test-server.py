@@ -6,7 +6,11 @@ Listens on 127.0.0.1 (HTTP and HTTPS) and on ::1 (HTTP, when the machine has IPv
 port. For HTTPS it generates, with openssl, a CA and a server certificate (localhost, 127.0.0.1, ::1) in
 WORKDIR, so verification fails without WORKDIR/ca.pem and passes with it. Prints one JSON line with the
 ports, then serves until killed. Every accepted connection is appended to WORKDIR/connections.log
-("<listener> <peer address>"), so a test can prove that no connection reached it.
+("<listener> <peer address>"), so a test can prove that no connection reached it, and every request to
+WORKDIR/requests.log (one JSON line: method, path, body), so a test can count the calls a capsule made.
+
+/shop/* is a small shop for the order saga example (examples/order-saga.yml): charge, refund (slowed by
+?ms=N) and ship, which refuses an address that starts with "Nowhere".
 """
 import gzip, json, os, socket, ssl, subprocess, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,7 +18,13 @@ from urllib.parse import urlparse, parse_qs
 
 WORK = sys.argv[1]
 LOG = os.path.join(WORK, "connections.log")
+REQUESTS = os.path.join(WORK, "requests.log")
 log_lock = threading.Lock()
+
+
+def log_request(method, path, body):
+    with log_lock, open(REQUESTS, "a") as f:
+        f.write(json.dumps({"method": method, "path": path, "body": body.decode("utf-8", "replace")}) + "\n")
 
 
 def log_connection(listener, peer):
@@ -48,6 +58,9 @@ class Handler(BaseHTTPRequestHandler):
         q = {k: v[0] for k, v in parse_qs(url.query).items()}
         p = url.path
         body = self.read_body()
+        log_request(self.command, p, body)
+        if p.startswith("/shop/"):
+            return self.shop(p[len("/shop/"):], q, body)
         if p == "/json":
             return self.send(200, json.dumps({"ok": True, "items": [1, 2, 3]}).encode(), "application/json")
         if p == "/text":
@@ -107,6 +120,24 @@ class Handler(BaseHTTPRequestHandler):
                 "usage": {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10},
             }).encode(), "application/json")
         return self.send(404, b"not found")
+
+    def shop(self, action, q, body):
+        try:
+            req = json.loads(body or b"{}")
+        except ValueError:
+            return self.send(400, b'{"error": "the body is not JSON"}', "application/json")
+        def answer(status, value):
+            return self.send(status, json.dumps(value).encode(), "application/json")
+        if action == "charge":
+            return answer(200, {"charge_id": f"ch-{req.get('order')}", "amount": req.get("amount")})
+        if action == "refund":
+            time.sleep(int(q.get("ms", "0")) / 1000)
+            return answer(200, {"refunded": req.get("charge_id")})
+        if action == "ship":
+            if str(req.get("address", "")).startswith("Nowhere"):
+                return answer(422, {"error": "address not deliverable"})
+            return answer(200, {"tracking": f"tr-{req.get('order')}"})
+        return self.send(404, b"no such shop action")
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = route
 
