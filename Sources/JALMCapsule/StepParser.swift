@@ -18,7 +18,7 @@ enum StepParser {
     /// The keys of `abort:`.
     static let abortKeys: Set<String> = ["message", "code"]
     /// Keys the design names for later issues: refused with a clear message rather than ignored.
-    static let reservedKeys: Set<String> = ["name", "description", "compensate", "include"]
+    static let reservedKeys: Set<String> = ["name", "description", "compensate"]
 
     /// A list of steps: `steps:` of the capsule or of a block (`depth` blocks deep).
     static func sequence(_ value: JSONValue, defaultOps: [String: String], depth: Int, at pointer: JSONPointer)
