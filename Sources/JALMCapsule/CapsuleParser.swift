@@ -8,8 +8,10 @@ public enum CapsuleParser {
     public static let maxSteps = 1000
     /// The key under which a capsule may be wrapped: `{"jalm_config": {...}}`.
     public static let wrapperKey = "jalm_config"
-    /// The keys a capsule may have at its top level.
-    public static let topLevelKeys: Set<String> = ["intent", "vars", "secrets", "steps", "meta", "description", "name"]
+    /// The keys a capsule may have at its top level. `include` is read by `IncludeExpansion` before the
+    /// parser sees the document; an expanded document keeps it as the record of where its steps came from.
+    public static let topLevelKeys: Set<String> = ["intent", "vars", "secrets", "steps", "meta", "description", "name",
+                                                   Include.key]
 
     /// Parses a capsule object, or one wrapped as `{"jalm_config": capsule}` (pointers then start there).
     /// `defaultOps` (layer → op, from the catalog) names the op of a step that gives none.

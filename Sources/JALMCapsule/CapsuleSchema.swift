@@ -26,6 +26,8 @@ public enum CapsuleSchema {
                 "capsule": object(CapsuleParser.topLevelKeys, capsuleProperties, required: ["steps"]),
                 "step": step,
                 "steps": steps,
+                "step_or_include": stepOrInclude,
+                "include_step": includeStep,
                 "case": switchCase,
                 "retry": object(RetryParser.keys, retryProperties, required: []),
                 "compensate": object(StepParser.compensationKeys, stepProperties, required: ["layer"]),
@@ -52,7 +54,10 @@ public enum CapsuleSchema {
         "vars": ["type": "object", "description": "Values for {{ vars.NAME }} templates."],
         "secrets": ["type": "array", "items": name, "description": "Secret names used as {{ secrets.NAME }}."],
         "steps": ["type": "array", "minItems": 1, "maxItems": .int(Int64(CapsuleParser.maxSteps)),
-                  "items": ["$ref": "#/$defs/step"]],
+                  "items": ["$ref": "#/$defs/step_or_include"]],
+        Include.key: ["type": "object", "propertyNames": ["pattern": "^[A-Za-z_][A-Za-z0-9_-]{0,63}$"],
+                      "additionalProperties": ["type": "string", "pattern": "^[^/#]"],
+                      "description": "Fragments by name: PATH#POINTER, PATH under <data>/capsules/ (docs/capsules.md, Include)."],
         "meta": ["$ref": "#/$defs/meta"],
         "description": ["type": "string"],
         "name": ["type": "string"],
@@ -93,7 +98,17 @@ public enum CapsuleSchema {
     ]
 
     /// A list of steps inside a block.
-    static let steps: JSONValue = ["type": "array", "minItems": 1, "items": ["$ref": "#/$defs/step"]]
+    static let steps: JSONValue = ["type": "array", "minItems": 1, "items": ["$ref": "#/$defs/step_or_include"]]
+
+    /// An entry of a list of steps: a step, or `{include: NAME}`, which the fragment's steps replace.
+    static let stepOrInclude: JSONValue = ["anyOf": [["$ref": "#/$defs/step"], ["$ref": "#/$defs/include_step"]]]
+
+    /// `{include: NAME}`, alone: a name of the include map.
+    static let includeStep: JSONValue = [
+        "type": "object", "required": [.string(Include.key)], "additionalProperties": false,
+        "properties": [Include.key: ["type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_-]{0,63}$",
+                                     "description": "A name of the include map: its fragment's steps replace this step."]],
+    ]
 
     /// A switch case: `{when, steps}` or `{default: steps}`.
     static var switchCase: JSONValue {

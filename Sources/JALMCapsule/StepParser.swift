@@ -18,7 +18,7 @@ enum StepParser {
     /// The keys of `abort:`.
     static let abortKeys: Set<String> = ["message", "code"]
     /// Keys the design names for later issues: refused with a clear message rather than ignored.
-    static let reservedKeys: Set<String> = ["name", "description", "include"]
+    static let reservedKeys: Set<String> = ["name", "description"]
     /// The keys of `compensate:`: a call like a step's, without an id, a condition or error handling.
     static let compensationKeys: Set<String> = ["layer", "op", "input", "timeout", "retry"]
 

@@ -28,23 +28,26 @@ extension Runner {
             throw RunnerError(.invalidInput, "a dry run takes no Idempotency-Key: it is never the execution a key stands for",
                               pointer: "/dry_run")
         }
-        guard let key else {
-            return try await decide(body: body, contentType: contentType, key: nil, acknowledge: acknowledge, dryRun: dryRun)
-        }
+        // From here on the capsule is its expansion (fragments spliced in): what is planned, journaled, and
+        // compared with a key's earlier submission, since a key stands for the capsule as it runs.
+        let submitted = try expandIncludes(body: body, contentType: contentType)
+        guard let key else { return try await decide(submitted, key: nil, acknowledge: acknowledge, dryRun: dryRun) }
         try IdempotencyKey.check(key)
+        let body = submitted.body
         // One submission per key at a time in this jalmd: the live table then only ever holds a keyed
         // execution whose submission is on disk, so a replay never answers with one that is not journaled.
         await takeTurn(key)
         defer { passTurn(key) }
         if let earlier = try earlierSubmission(key: key, body: body) { return earlier }
-        return try await decide(body: body, contentType: contentType, key: key, acknowledge: acknowledge, dryRun: dryRun)
+        return try await decide(submitted, key: key, acknowledge: acknowledge, dryRun: dryRun)
     }
 
     /// Plans, registers and starts a new execution (the key, if any, is this submission's to decide).
-    private func decide(body: [UInt8], contentType: String?, key: String?, acknowledge: Bool, dryRun: Bool)
+    private func decide(_ submitted: IncludeExpansion, key: String?, acknowledge: Bool, dryRun: Bool)
         async throws(RunnerError) -> Submission
     {
-        let plan = try check(body: body, contentType: contentType)
+        let body = submitted.body
+        let plan = try check(submitted)
         let capsule = plan.capsule
         let at = now()
         let id = ExecutionID.make(now: at)
@@ -114,10 +117,14 @@ extension Runner {
         next?.resume()
     }
 
-    /// Every check a submission passes before it runs: the plan (below) and the secrets it names, set on
-    /// this daemon. `POST /lint` is this alone.
+    /// Every check a submission passes before it runs: its includes, the plan (below) and the secrets it
+    /// names, set on this daemon. `POST /lint` is this alone.
     public func check(body: [UInt8], contentType: String?) throws(RunnerError) -> Plan {
-        let plan = try plan(body: body, contentType: contentType)
+        try check(expandIncludes(body: body, contentType: contentType))
+    }
+
+    func check(_ submitted: IncludeExpansion) throws(RunnerError) -> Plan {
+        let plan = try plan(submitted)
         do { _ = try StepInput.values(of: plan.capsule.secretNames, from: secrets) } catch {
             throw RunnerError(.invalidInput, error.message, pointer: error.pointer)
         }
@@ -125,7 +132,8 @@ extension Runner {
     }
 
     /// The capsule parsed, checked against the catalog and the ops the layers announce, and planned; from
-    /// the cache when the same bytes were planned against the same ops before.
+    /// the cache when the same bytes were planned against the same ops before. The bytes are the expanded
+    /// document, so that a changed fragment file is never served an old plan.
     func plan(body: [UInt8], contentType: String?) throws(RunnerError) -> Plan {
         let generation = layers.announcedOpsGeneration
         if let plan = plans.plan(for: body, contentType: contentType, generation: generation) { return plan }

@@ -11,6 +11,8 @@ public struct RunnerSettings: Sendable {
     public var drainTimeout: Duration = .seconds(30)
     /// How long an `Idempotency-Key` answers with the execution it first created.
     public var idempotencyRetention: Duration = .seconds(24 * 3600)
+    /// Bounds of a capsule's includes (depth, fragment size, expanded size).
+    public var includeLimits = IncludeLimits()
     public init() {}
 }
 
@@ -22,6 +24,8 @@ public final class Runner: Sendable {
     let layers: any LayerDispatch
     let catalog: Catalog
     let secrets: any SecretSource
+    /// Where `include:` reads fragments: `<data>/capsules/` in jalmd.
+    let fragments: any FragmentSource
     let timers: any TimerPort
     let settings: RunnerSettings
     let logger: Logger
@@ -51,8 +55,10 @@ public final class Runner: Sendable {
 
     public init(journal: any Journal, layers: any LayerDispatch, catalog: Catalog, secrets: any SecretSource,
                 timers: any TimerPort, settings: RunnerSettings = RunnerSettings(), logger: Logger,
-                now: @escaping @Sendable () -> Int64, random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }) {
+                now: @escaping @Sendable () -> Int64, random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
+                fragments: any FragmentSource = NoFragments()) {
         self.journal = journal
+        self.fragments = fragments
         self.layers = layers
         self.catalog = catalog
         self.secrets = secrets

@@ -49,6 +49,8 @@ public final class Kernel: Service, Sendable {
                 throw RunnerError(.internal, "cannot give \(path) to service_user \(owner.uid):\(owner.gid): errno \(errno)")
             }
         }
+        // capsules/ holds the fragments capsules include; only the kernel reads it, so it stays the daemon's.
+        try fm.createDirectory(atPath: config.dataDirectory + "/capsules", withIntermediateDirectories: true)
         self.catalog = try Catalog.load(directory: config.shareDirectory + "/kernel")
         // A journal of schema 1 (issues 2–8) is upgraded to events as it is opened, in one transaction.
         self.journal = try SQLiteJournal(path: config.dataDirectory + "/journal.sqlite",
@@ -80,7 +82,8 @@ public final class Kernel: Service, Sendable {
         let catalogOps = Dictionary(grouping: catalog.cards, by: \.layer).mapValues { Set($0.map(\.op)) }
         self.runner = Runner(journal: journal, layers: SupervisorDispatch(layers: layers, catalogOps: catalogOps),
                              catalog: catalog, secrets: config.supervisor.secrets, timers: SharedTimers(),
-                             settings: config.runner, logger: logger, now: { epochMilliseconds() })
+                             settings: config.runner, logger: logger, now: { epochMilliseconds() },
+                             fragments: CapsuleFolder(root: config.dataDirectory + "/capsules"))
     }
 
     /// Starts every layer and waits (up to the hello timeout) until each has greeted, then resumes the journal.

@@ -22,12 +22,18 @@ struct LintCommand: ParsableCommand {
             The catalog comes from --share DIR (the folder holding kernel/), else $JALM_SHARE, else the \
             folder jalm was installed from, else /usr/share/jalm.
 
+            Includes (include: {NAME: PATH#POINTER}) are read from --capsules-dir DIR, else \
+            $JALM_DATA/capsules, else .jalm/capsules: the folder jalmd reads them from (<data>/capsules). A \
+            fault inside a fragment is printed at the include step that brought it, the fragment's file and \
+            pointer in the message. With --daemon, jalmd reads its own capsules folder.
+
             Exit codes: 0 every file is good, 1 a file has a fault, 2 usage error (a file cannot be read), \
             3 jalmd unreachable (--daemon).
 
             Examples:
               jalm lint examples/*.yml
               jalm lint --daemon capsule.yml
+              jalm lint --capsules-dir examples examples/include.yml
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -38,16 +44,24 @@ struct LintCommand: ParsableCommand {
     @Flag(name: .long, help: "Ask the running jalmd (POST /lint) instead of checking offline.")
     var daemon = false
 
+    @Option(name: .customLong("capsules-dir"),
+            help: ArgumentHelp("The folder include paths are relative to (default $JALM_DATA/capsules, else .jalm/capsules).",
+                               valueName: "dir"))
+    var capsulesDir: String?
+
     @Argument(help: ArgumentHelp("Capsule files (YAML or JSON); - reads standard input.", valueName: "file"))
     var files: [String]
 
     func validate() throws {
         if files.isEmpty { throw ValidationError("name at least one capsule file") }
         if daemon, share != nil { throw ValidationError("pass either --daemon or --share, not both") }
+        if daemon, capsulesDir != nil {
+            throw ValidationError("--capsules-dir is for offline checks; with --daemon, jalmd reads its own <data>/capsules")
+        }
     }
 
     func run() throws {
-        let checker = try daemon ? Checker.daemon(global.api()) : Checker.offline(try loadCatalog())
+        let checker = try daemon ? Checker.daemon(global.api()) : Checker.offline(try loadCatalog(), fragments)
         var faults = 0
         for file in files {
             let body = try RunCommand.readCapsule(file)
@@ -68,6 +82,11 @@ struct LintCommand: ParsableCommand {
         let place = JSONPointer(parsing: fault.pointer).flatMap { DocumentPosition.locate($0, in: body) }
         let position = place.map { ":\($0.line):\($0.column)" } ?? ""
         return "\(file)\(position): \(fault.pointer.isEmpty ? "/" : fault.pointer): \(fault.message)"
+    }
+
+    /// Where includes are read offline: the data folder's capsules/, as jalmd reads them.
+    var fragments: CapsuleFolder {
+        CapsuleFolder(root: capsulesDir ?? (environment("JALM_DATA") ?? ".jalm") + "/capsules")
     }
 
     func loadCatalog() throws(CLIFailure) -> Catalog {
@@ -92,7 +111,7 @@ struct LintCommand: ParsableCommand {
 
     /// Where the checks run.
     enum Checker {
-        case offline(Catalog)
+        case offline(Catalog, CapsuleFolder)
         case daemon(JalmAPI)
 
         enum Verdict {
@@ -103,15 +122,22 @@ struct LintCommand: ParsableCommand {
 
         func check(_ body: [UInt8], contentType: String) throws(CLIFailure) -> Verdict {
             switch self {
-            case .offline(let catalog):
+            case .offline(let catalog, let fragments):
+                let expanded: IncludeExpansion
                 do {
-                    let capsule = try CapsuleParser.parse(Document.parse(body, contentType: contentType),
+                    expanded = try IncludeExpansion.expand(body: body, contentType: contentType, from: fragments)
+                } catch {
+                    return .fault(pointer: error.pointer ?? "", message: error.message)
+                }
+                do {
+                    let capsule = try CapsuleParser.parse(Document.parse(expanded.body, contentType: expanded.contentType),
                                                           defaultOps: catalog.defaultOps)
                     let every = Set(catalog.cards.map(\.qualifiedName))
                     try CapsuleValidator(catalog: catalog, announcedOps: every).validate(capsule)
                     return .good(steps: capsule.allSteps.count)
                 } catch {
-                    return .fault(pointer: error.pointer ?? "", message: error.message)
+                    let told = expanded.explain(error)
+                    return .fault(pointer: told.pointer ?? "", message: told.message)
                 }
             case .daemon(let api):
                 let answer = try api.raw("POST", "/lint", body: body, contentType: contentType)

@@ -52,11 +52,28 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: daemon.dataDir + "/files/drafts/note.txt"), "the draft was taken back")
     }
 
+    /// examples/include.yml: a fragment spliced at the top, another inside a foreach (one write and one
+    /// check per note), read from the daemon's capsules folder, where the examples' fragments are copied.
+    @Test func theIncludeExampleSplicesItsFragmentsAtTheTopAndInsideAForeach() throws {
+        let daemon = try Daemon()
+        try daemon.installExampleFragments()
+        let body = try Array(Data(contentsOf: URL(fileURLWithPath: Daemon.repoDir + "/examples/include.yml")))
+        let (status, view) = try daemon.request("POST", "/exec?wait=30", body: body, contentType: "application/yaml")
+        #expect(status == 200 && view["state"] == "completed", "\(view)")
+        #expect(view["outputs"]?["banner"] == ["text": "2 notes to save"], "\(view)")
+        #expect(view["outputs"]?["each"]?.arrayValue?.map { $0["size"] } == [10, 15], "\(view)")
+        let ids = view["steps"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
+        #expect(ids.contains("each[1].save_note") && ids.contains("each[1].check_note"), "\(ids)")
+        let note = try String(contentsOfFile: daemon.dataDir + "/files/notes/b.txt", encoding: .utf8)
+        #expect(note == "the second note")
+    }
+
     /// The examples that show a failure on purpose, with the state they end in.
     static let examplesThatFail = ["abort.yml": "failed", "compensate.yml": "failed"]
 
     @Test func everyExampleCapsuleIsValidAndCompletes() throws {
         let daemon = try Daemon()
+        try daemon.installExampleFragments()
         let dir = Daemon.repoDir + "/examples"
         for name in try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
         where (name.hasSuffix(".yml") || name.hasSuffix(".json")) && !RealisticExampleTests.examples.contains(name) {
@@ -86,6 +103,16 @@ import Testing
         let ops = catalog["ops"]?.arrayValue ?? []
         #expect(ops.contains { $0["layer"] == "io-file" && $0["op"] == "write" && $0["side_effect"] == "write" })
         #expect(catalog["layers"]?.arrayValue?.count == 6)
+    }
+}
+
+extension Daemon {
+    /// Copies examples/fragments to `<data>/capsules/fragments`, where examples/include.yml finds them.
+    func installExampleFragments() throws {
+        let target = dataDir + "/capsules/fragments"
+        try? FileManager.default.removeItem(atPath: target)
+        try FileManager.default.createDirectory(atPath: dataDir + "/capsules", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: Daemon.repoDir + "/examples/fragments", toPath: target)
     }
 }
 

@@ -24,12 +24,37 @@ import Testing
         return path
     }
 
-    @Test func everyExampleIsGoodOffline() throws {
-        let files = try FileManager.default.contentsOfDirectory(atPath: Daemon.repoDir + "/examples").sorted()
+    /// The example capsules: the files of examples/ (its fragments/ folder holds what they include).
+    static func exampleFiles() throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: Daemon.repoDir + "/examples").sorted()
+            .filter { $0.hasSuffix(".yml") || $0.hasSuffix(".json") }
             .map { Daemon.repoDir + "/examples/" + $0 }
-        let (status, out) = try jalm(["lint", "--share", Daemon.repoDir] + files)
+    }
+
+    @Test func everyExampleIsGoodOffline() throws {
+        let files = try Self.exampleFiles()
+        let (status, out) = try jalm(["lint", "--share", Daemon.repoDir, "--capsules-dir", Daemon.repoDir + "/examples"] + files)
         #expect(status == 0, "\(out)")
         #expect(out.contains("examples/demo.yml: ok (3 steps)") && out.contains("examples/sleep-chain.json: ok (3 steps)"), "\(out)")
+        // include.yml: its banner, the foreach, and the two steps of the fragment spliced into it.
+        #expect(out.contains("examples/include.yml: ok (4 steps)"), "\(out)")
+    }
+
+    /// Offline, includes are read from --capsules-dir; a fault inside a fragment is printed at the include
+    /// step that brought it, with the fragment's place in the message.
+    @Test func includesAreReadFromTheCapsulesDirAndAFragmentsFaultIsPrintedAtItsIncludeStep() throws {
+        let dir = Daemon.makeTempDir()
+        try FileManager.default.createDirectory(atPath: dir + "/fragments", withIntermediateDirectories: true)
+        try "steps:\n  - {id: ok, layer: io-file, op: sys.echo}\n  - {id: bad, layer: io-file, op: reed}\n"
+            .write(toFile: dir + "/fragments/bad.yml", atomically: true, encoding: .utf8)
+        let capsule = try write("include: {bad: fragments/bad.yml}\nsteps:\n  - {id: a, layer: io-file, op: sys.echo}\n  - include: bad\n",
+                                name: "uses-bad.yml")
+        let (status, out) = try jalm(["lint", "--share", Daemon.repoDir, "--capsules-dir", dir, capsule])
+        #expect(status == 1, "\(out)")
+        #expect(out.contains(capsule + #":4:5: /steps/1: fragments/bad.yml#/steps/1/op: layer "io-file" has no op "reed""#), "\(out)")
+        #expect(out.contains("(included at /steps/1 (bad: fragments/bad.yml#/steps))"), "\(out)")
+        let (missing, text) = try jalm(["lint", "--share", Daemon.repoDir, "--capsules-dir", dir + "/none", capsule])
+        #expect(missing == 1 && text.contains(capsule + ":1:16: /include/bad: include fragments/bad.yml: no capsules folder"), "\(text)")
     }
 
     @Test func aFaultIsPrintedWithItsLineColumnAndPointerAndExitsOne() throws {
@@ -70,8 +95,12 @@ import Testing
         let schemaPath = Daemon.repoDir + "/schema/capsule.schema.json"
         let dir = Daemon.makeTempDir()
         var good: [String] = []
-        for name in try FileManager.default.contentsOfDirectory(atPath: Daemon.repoDir + "/examples").sorted() {
-            let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: Daemon.repoDir + "/examples/" + name)))
+        // The fragments are capsule-shaped too (a list of steps under steps), so the schema checks them.
+        let fragments = try FileManager.default.contentsOfDirectory(atPath: Daemon.repoDir + "/examples/fragments").sorted()
+            .map { Daemon.repoDir + "/examples/fragments/" + $0 }
+        for file in try Self.exampleFiles() + fragments {
+            let name = (file as NSString).lastPathComponent
+            let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: file)))
             let path = dir + "/" + name + ".json"
             try Data(JSONWriter.bytes(try Document.parse(bytes, contentType: nil))).write(to: URL(fileURLWithPath: path))
             good.append(path)
@@ -91,6 +120,9 @@ import Testing
             ("abort-without-message", #"{"steps": [{"id": "a", "abort": {"code": "conflict"}}]}"#),
             ("set-with-layer", #"{"steps": [{"id": "a", "layer": "io-file", "set": {"x": 1}}]}"#),
             ("set-bad-name", #"{"steps": [{"id": "a", "set": {"1x": 1}}]}"#),
+            ("include-step-with-id", #"{"include": {"f": "f.yml"}, "steps": [{"id": "a", "include": "f"}]}"#),
+            ("include-absolute", #"{"include": {"f": "/etc/f.yml"}, "steps": [{"include": "f"}]}"#),
+            ("include-not-text", #"{"include": {"f": 1}, "steps": [{"include": "f"}]}"#),
         ]
         var badPaths: [String] = []
         for (name, text) in bad {
