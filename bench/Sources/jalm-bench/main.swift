@@ -1,6 +1,6 @@
 import Foundation
 
-// jalm-bench dispatch|spawn|script|expr|render|e2e|idle|journal|engine|iofile|iodb|iohttp [--bin DIR] — prints
+// jalm-bench dispatch|spawn|script|expr|render|e2e|idle|journal|engine|iofile|iodb|iohttp|foreach [--bin DIR] — prints
 // figures (lines starting with RESULT are machine-readable). bench/run.sh builds it in release mode and runs
 // it beside the C floors (../shared/bench/pingpong.c, bench/fsync-floor.c).
 //
@@ -63,6 +63,11 @@ if mode == "iofile" || mode == "all" {
 if mode == "iodb" {
     // Not in "all": bench/io-db.sh runs it next to its floors (sqlite3 CLI, pgbench) and a PostgreSQL.
     try IODBBench.run(binDir: binDir, shareDir: shareDir, dataDir: dataDir + "/iodb", seconds: 5)
+}
+if mode == "foreach" {
+    // Not in "all": issue 14's loop figure, a few minutes long.
+    try ForeachBench.run(binDir: binDir, shareDir: shareDir, dataDir: dataDir + "/foreach",
+                         items: Int(setting("JALM_BENCH_ITEMS", 10_000)), rounds: Int(setting("JALM_BENCH_ROUNDS", 3)))
 }
 if mode == "iohttp" {
     // Not in "all": bench/io-http.sh runs it next to its floors (wrk, curl) against an nginx it starts.
