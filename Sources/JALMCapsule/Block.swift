@@ -57,8 +57,11 @@ public struct Branch: Sendable, Hashable {
 
 /// `foreach: ITEMS` with `as`, `concurrency`, `fail_fast`, `collect` and `steps` beside it.
 public struct Foreach: Sendable, Hashable {
-    /// A list, or a template that gives one (`"{{ steps.q.output.rows }}"`), as written.
+    /// A list, or a template that gives one (`"{{ steps.q.output.rows }}"`), as written; null when the
+    /// items are pages of a source step (`source`).
     public var items: JSONValue
+    /// `foreach: {items_from: ...}`: the items are the pages of an earlier read step.
+    public var source: PageSource?
     /// The name an iteration's item is read by (`{{ order.id }}`, `$.order` in a condition); `index` is its
     /// place from 0.
     public var itemName: String

@@ -91,20 +91,29 @@ enum BlockParser {
     static func foreach(_ object: [String: JSONValue], defaultOps: [String: String], depth: Int, at pointer: JSONPointer)
         throws(RunnerError) -> Foreach
     {
-        let items = object["foreach"]!
+        var items = object["foreach"]!
+        var source: PageSource?
         switch items {
+        case .object(let o) where o.keys.contains("items_from"):
+            for key in o.keys.sorted() where key != "items_from" {
+                throw invalid("foreach: {items_from: ...} has nothing else; \(key) belongs beside foreach",
+                              at: pointer.appending("foreach").appending(key))
+            }
+            source = try PageSource.parse(o["items_from"]!, at: pointer.appending("foreach").appending("items_from"))
+            items = .null
         case .array(let list) where list.count <= Foreach.maxItems: break
         case .array: throw invalid("foreach takes at most \(Foreach.maxItems) items", at: pointer.appending("foreach"))
         case .string(let s) where TemplateScanner.mayContainTemplate(s): break
         default:
-            throw invalid("foreach must be a list or a template that gives one, such as \"{{ steps.q.output.rows }}\"",
-                          at: pointer.appending("foreach"))
+            throw invalid("foreach must be a list, a template that gives one, such as \"{{ steps.q.output.rows }}\", "
+                          + "or {items_from: {step: ID, page: N}}", at: pointer.appending("foreach"))
         }
         guard let body = object["steps"] else {
             throw invalid("a foreach step needs steps: the steps each item runs", at: pointer.appending("steps"))
         }
         var spec = Foreach(items: items, steps: try StepParser.sequence(body, defaultOps: defaultOps, depth: depth,
                                                                         at: pointer.appending("steps")))
+        spec.source = source
         if let value = object["as"] {
             guard case .string(let name) = value, StepParser.isValidID(name),
                   !["vars", "steps", "secrets", "execution", Foreach.indexName].contains(name) else {
@@ -127,6 +136,10 @@ enum BlockParser {
                 throw invalid("collect names a step of this foreach's steps: one of \(ids)", at: pointer.appending("collect"))
             }
             spec.collect = id
+        }
+        if spec.source != nil, spec.collect != nil {
+            throw invalid("collect does not apply to a foreach with items_from: it gives {pages, items}, not a list",
+                          at: pointer.appending("collect"))
         }
         return spec
     }

@@ -84,8 +84,10 @@ public enum CapsuleSchema {
         "switch": ["type": "array", "minItems": 1, "items": ["$ref": "#/$defs/case"],
                    "description": "Cases {when, steps}, then an optional {default: steps}: the first that holds runs."],
         "foreach": ["anyOf": [["type": "array", "maxItems": .int(Int64(Foreach.maxItems))],
-                              ["type": "string", "pattern": "\\{\\{"]],
-                    "description": "The items: a list, or a template that gives one."],
+                              ["type": "string", "pattern": "\\{\\{"],
+                              ["type": "object", "required": ["items_from"], "additionalProperties": false,
+                               "properties": ["items_from": itemsFrom]]],
+                    "description": "The items: a list, a template that gives one, or {items_from} to page through a read step."],
         "as": ["type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_-]{0,63}$",
                "description": "The name an item is read by (default item)."],
         "concurrency": ["type": "integer", "minimum": 1, "maximum": .int(Int64(Foreach.maxConcurrency))],
@@ -95,6 +97,14 @@ public enum CapsuleSchema {
         "parallel": ["type": "object", "minProperties": 1,
                      "propertyNames": ["pattern": "^[A-Za-z_][A-Za-z0-9_-]{0,63}$"],
                      "additionalProperties": ["$ref": "#/$defs/steps"]],
+    ]
+
+    /// `items_from: {step, page, key?}`.
+    static let itemsFrom: JSONValue = [
+        "type": "object", "required": ["step", "page"], "additionalProperties": false,
+        "properties": ["step": ["type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_-]{0,63}$"],
+                       "page": ["type": "integer", "minimum": 1, "maximum": .int(Int64(PageSource.maxPage))],
+                       "key": name],
     ]
 
     /// A list of steps inside a block.

@@ -98,9 +98,46 @@ public struct CapsuleValidator: Sendable {
             }
             scope = after
         case .foreach(let f):
+            if let source = f.source { try checkSource(source, of: f, capsule: capsule, scope: scope) }
             var inner = scope
             inner.locals.formUnion([f.itemName, Foreach.indexName])
             try validate(f.steps, capsule: capsule, scope: &inner)
+        }
+    }
+
+    /// `items_from` names an earlier step of an op that pages, written so that it can be paged, and the
+    /// loop keeps none of its iterations (so none of its steps may need one kept to be undone).
+    private func checkSource(_ source: PageSource, of f: Foreach, capsule: Capsule, scope: Scope) throws(RunnerError) {
+        let at = source.pointer.appending("step")
+        guard scope.earlier.contains(source.step), let step = capsule.step(id: source.step) else {
+            throw invalid("items_from names step \"\(source.step)\", which does not run before this foreach", at: at)
+        }
+        guard let kind = PageSource.protocols[step.qualifiedOp], !step.isControl else {
+            let ops = PageSource.protocols.keys.sorted().joined(separator: " or ")
+            throw invalid("items_from pages through \(ops); step \"\(step.id)\" is \(step.isControl ? "a control step" : step.qualifiedOp)",
+                          at: at)
+        }
+        let sources = capsule.allSteps.compactMap { s -> PageSource? in
+            if case .foreach(let g)? = s.block { return g.source } else { return nil }
+        }
+        guard sources.filter({ $0.step == source.step }).count == 1 else {
+            throw invalid("step \"\(source.step)\" is the items_from of two foreach steps; each needs its own source step", at: at)
+        }
+        if kind == .keyset {
+            guard case .object(let params)? = step.input["params"], params["after"] != nil else {
+                throw invalid("an io-db.query paged by items_from takes named params with the first page's after, such as "
+                              + "params: {after: 0}; its sql reads :after and :limit (WHERE id > :after ORDER BY id LIMIT :limit)",
+                              at: step.pointer.appending("input").appending("params"))
+            }
+            if case .string(let sql)? = step.input["sql"], !Template.containsTemplate(.string(sql)),
+               !(sql.contains(":after") && sql.contains(":limit")) {
+                throw invalid("an io-db.query paged by items_from must read :after and :limit, such as "
+                              + "SELECT ... WHERE id > :after ORDER BY id LIMIT :limit", at: step.pointer.appending("input").appending("sql"))
+            }
+        }
+        for inner in f.steps.flatMap({ [$0] + $0.descendants }) where inner.compensation != nil {
+            throw invalid("a step inside a foreach with items_from cannot compensate: the loop keeps no iteration once it "
+                          + "ended, so nothing is left to undo it with", at: inner.pointer.appending("compensate"))
         }
     }
 

@@ -29,6 +29,12 @@ extension ExecutionMachine.State {
             block.choice = choice
             block.items = items ?? []
             blocks[i] = block
+            // A paged foreach's first page is its source step's output.
+            if let fetch = plan.steps[i.node].pageFetch, let paging = plan.steps[fetch].paging {
+                let source = plan.steps.firstIndex { $0.paging == paging && $0.fetchesFor == nil }!
+                let output = self[StepRef(node: source, path: Array(i.path.prefix(plan.steps[source].loops.count)))].output
+                addPage(output ?? ["rows": []], to: i, paging)
+            }
             change(i, plan: plan) { s in
                 s.status = .open
                 s.update(1) { $0.state = .dispatched; $0.dispatchedAt = at }
@@ -40,6 +46,9 @@ extension ExecutionMachine.State {
             }
         case .stepSucceeded(let i, let n, let dispatchedAt, let receipt, let output):
             if plan.steps[i.node].compensation != nil { compensable.append(i) }
+            if let loop = plan.steps[i.node].fetchesFor, let paging = plan.steps[i.node].paging {
+                addPage(output, to: StepRef(node: loop, path: Array(i.path.dropLast())), paging)
+            }
             change(i, plan: plan) { s in
                 s.status = .ok
                 s.output = output
@@ -121,8 +130,8 @@ extension ExecutionMachine.State {
     private mutating func countIteration(_ i: StepRef, from before: ExecutionMachine.StepStatus,
                                          to after: ExecutionMachine.StepStatus, plan: Plan) {
         let step = plan.steps[i.node]
-        // A compensation runs after the loops have ended: it changes no iteration.
-        if step.undoes != nil { return }
+        // A compensation runs after the loops have ended, a page fetch before its iteration: neither is one.
+        if step.undoes != nil || step.fetchesFor != nil { return }
         for (j, loop) in step.loops.enumerated() {
             let k = i.path[j]
             let f = StepRef(node: loop, path: Array(i.path.prefix(j)))
@@ -139,6 +148,31 @@ extension ExecutionMachine.State {
         } else if after.letsSequenceOn, plan.sequences[step.sequence].nodes.last == i.node {
             blocks[f]?.done += 1
             blocks[f]?.active.remove(k)
+            if plan.steps[owner].pageFetch != nil { letGo(of: k, in: f, plan: plan) }
+        }
+    }
+
+    /// A paged foreach's page: its rows are the next iteration's item; an empty page or a short one is the
+    /// last.
+    mutating func addPage(_ output: JSONValue, to f: StepRef, _ paging: Paging) {
+        let (rows, cursor, last) = paging.read(output)
+        if !rows.isEmpty {
+            blocks[f]?.items.append(.array(rows))
+            blocks[f]?.rows += rows.count
+        }
+        blocks[f]?.cursor = cursor
+        if last || rows.isEmpty { blocks[f]?.exhausted = true }
+    }
+
+    /// A paged foreach forgets an iteration that ended ok: its page and its steps' runs. So a loop over a
+    /// million rows holds only the pages in flight, live or folded after a crash.
+    private mutating func letGo(of k: Int, in f: StepRef, plan: Plan) {
+        blocks[f]?.items[k] = .null
+        blocks[f]?.pruned.insert(k)
+        for node in plan.steps[f.node].iterationNodes {
+            let ref = StepRef(node: node, path: f.path + [k])
+            looped[ref] = nil
+            blocks[ref] = nil
         }
     }
 }

@@ -21,6 +21,10 @@ extension ExecutionMachine {
             record(.blockStarted(step: ref, choice: choice, items: nil), at: at)
             guard let choice else { return settle(ref, at: at) }
             advance(Scope(sequence: step.children[choice], path: ref.path), at: at)
+        case .foreach(let f) where f.source != nil:
+            // Its first page is its source step's output, read when this event is applied.
+            record(.blockStarted(step: ref, choice: nil, items: nil), at: at)
+            settle(ref, at: at)
         case .foreach:
             let items: [JSONValue]
             do { items = try foreachItems(ref) } catch {
@@ -111,17 +115,52 @@ extension ExecutionMachine {
         case .foreach(let f):
             guard let progress = state.blocks[ref] else { return false }
             let count = progress.items.count
+            let paged = f.source != nil
+            let pagesToCome = paged && !progress.exhausted
+            if paged, let failure = pagingFailure(ref, progress) {
+                stopInside(ref, at: at)
+                guard !hasCallsOut(inside: ref) else { return false }
+                return fail(ref, because: failure.step, error: failure.error, at: at)
+            }
             if progress.failed > 0 {
                 if f.failFast { stopInside(ref, at: at) }
-                let more = !f.failFast && progress.done + progress.failed < count
-                if more { launchIterations(ref, f, at: at) }
+                let more = !f.failFast && (progress.done + progress.failed < count || pagesToCome)
+                if more { launchIterations(ref, f, at: at); fetchNextPage(ref, at: at) }
                 guard !more, !hasCallsOut(inside: ref), f.failFast || progress.active.isEmpty else { return false }
                 return fail(ref, because: firstFailedIteration(ref), at: at)
             }
-            if progress.done == count { return finish(ref, output: collected(ref, f, count: count), at: at) }
+            if progress.done == count && !pagesToCome {
+                let output: JSONValue = paged ? ["pages": .int(Int64(count)), "items": .int(Int64(progress.rows))]
+                    : collected(ref, f, count: count)
+                return finish(ref, output: output, at: at)
+            }
             launchIterations(ref, f, at: at)
+            if paged { fetchNextPage(ref, at: at) }
             return false
         }
+    }
+
+    /// A paged foreach fetches its next page once every page it holds has started: so at most
+    /// `concurrency` pages and the one being fetched are held at once.
+    private mutating func fetchNextPage(_ ref: StepRef, at: Int64) {
+        guard state.phase == .running, state.stop == nil, let p = state.blocks[ref], !p.exhausted,
+              p.launched == p.items.count, let fetch = plan.steps[ref.node].pageFetch else { return }
+        let next = StepRef(node: fetch, path: ref.path + [p.items.count])
+        guard state.status(of: next) == .pending else { return }
+        advance(Scope(sequence: plan.steps[fetch].sequence, path: next.path), at: at)
+    }
+
+    /// Why a paged foreach cannot go on: a page fetch failed for good, or a page's rows do not say where the
+    /// next one starts.
+    private func pagingFailure(_ ref: StepRef, _ p: BlockProgress) -> (step: StepRef?, error: RunnerError?)? {
+        guard let fetch = plan.steps[ref.node].pageFetch, let paging = plan.steps[fetch].paging else { return nil }
+        let next = StepRef(node: fetch, path: ref.path + [p.items.count])
+        if state.status(of: next) == .failed { return (next, nil) }
+        guard !p.exhausted, p.cursor == nil else { return nil }
+        let what = paging.kind == .keyset ? "its last row has no \"\(paging.key)\" (items_from key)"
+            : "the read gave no next_offset"
+        return (nil, RunnerError(.invalidInput, "\(plan.address(of: ref)) cannot fetch its next page: \(what)",
+                                 at: plan.steps[ref.node].step.pointer.appending("foreach").appending("items_from")))
     }
 
     /// Starts iterations in order while fewer than `concurrency` run.
@@ -188,10 +227,10 @@ extension ExecutionMachine {
         return true
     }
 
-    /// Ends a block with the error of the step inside it that failed; its own `on_error` applies.
-    private mutating func fail(_ ref: StepRef, because inner: StepRef?, at: Int64) -> Bool {
-        var error = RunnerError(.internal, "a step inside \(plan.address(of: ref)) failed")
-        if let inner, let last = state[inner].attempts.last { error = endingError(inner, last) }
+    /// Ends a block with the error of the step inside it that failed (or `error`); its own `on_error` applies.
+    private mutating func fail(_ ref: StepRef, because inner: StepRef?, error given: RunnerError? = nil, at: Int64) -> Bool {
+        var error = given ?? RunnerError(.internal, "a step inside \(plan.address(of: ref)) failed")
+        if given == nil, let inner, let last = state[inner].attempts.last { error = endingError(inner, last) }
         record(.stepFailed(step: ref, attempt: 1, state: .error, dispatchedAt: state[ref].attempts.last?.dispatchedAt,
                            receipt: Receipt(), error: error, retryAt: nil, continues: carriesOn(ref),
                            fallback: fallsBack(ref)), at: at)

@@ -56,6 +56,11 @@ extension ExecutionMachine {
 
     /// The first step of the sequence that has not ended ok, skipped or failed-and-continued.
     func cursor(_ scope: Scope) -> StepRef? {
+        // An iteration a paged foreach let go of ended ok: its runs are gone, not pending.
+        if let k = scope.path.last, let loop = plan.sequences[scope.sequence].owner, plan.steps[loop].pageFetch != nil,
+           state.blocks[StepRef(node: loop, path: scope.path.dropLast())]?.pruned.contains(k) == true {
+            return nil
+        }
         for node in plan.sequences[scope.sequence].nodes {
             let ref = StepRef(node: node, path: scope.path)
             if !state.status(of: ref).letsSequenceOn { return ref }

@@ -71,6 +71,13 @@ extension ExecutionMachine {
         /// Iterations that ended ok, and that failed.
         public var done = 0
         public var failed = 0
+        /// A paged foreach: its items are the pages fetched so far (an ended iteration's page is let go of,
+        /// null), `pages` more may come until `exhausted`; the next page starts at `cursor`.
+        public var exhausted = false
+        public var cursor: JSONValue?
+        /// A paged foreach: the rows of every page so far, and the iterations let go of once ended ok.
+        public var rows = 0
+        public var pruned: Set<Int> = []
     }
 
     /// The end an execution that compensates comes to.

@@ -150,7 +150,7 @@ public struct ExecutionMachine: Sendable {
     func visible(from ref: StepRef?) -> [(id: String, progress: StepProgress, step: PlanStep)] {
         let loops = ref.map { plan.steps[$0.node].loops } ?? []
         var out: [(id: String, progress: StepProgress, step: PlanStep)] = []
-        for (m, step) in plan.steps.enumerated() where step.undoes == nil {
+        for (m, step) in plan.steps.enumerated() where step.undoes == nil && step.fetchesFor == nil {
             let depth = step.loops.count
             guard depth <= loops.count, step.loops == Array(loops.prefix(depth)) else { continue }
             let path = depth == 0 ? [] : Array(ref!.path.prefix(depth))
@@ -221,6 +221,14 @@ public struct ExecutionMachine: Sendable {
         return StepCall(step: i, attempt: n,
                         idempotencyKey: step.idempotencyKey(execution: id, address: i.path.isEmpty ? nil : plan.address(of: i)),
                         timeoutMs: step.timeoutMs, outputs: reads ? outputs(seenFrom: i) : [:], vars: vars(seenFrom: i),
-                        locals: locals(of: i), dryRun: state.dryRun)
+                        locals: locals(of: i), dryRun: state.dryRun, inputPatch: pagingPatch(i))
+    }
+
+    /// The paging inputs of a paged foreach's source step (its first page) or of its fetch (the next page,
+    /// from where the last one ended).
+    func pagingPatch(_ i: StepRef) -> JSONValue? {
+        guard let paging = plan.steps[i.node].paging else { return nil }
+        guard plan.steps[i.node].fetchesFor != nil else { return paging.patch(cursor: nil) }
+        return paging.patch(cursor: state.blocks[StepRef(node: paging.loop, path: Array(i.path.dropLast()))]?.cursor ?? .null)
     }
 }

@@ -89,6 +89,14 @@ public enum ExecutionView {
                     let children = plan.steps[node].children
                     switch plan.steps[node].step.block {
                     case .switch?: if let k = block.choice { walk(children[k], path) }
+                    case .foreach? where plan.steps[node].pageFetch != nil:
+                        // A paged loop: the pages fetched and the iterations it still holds.
+                        let fetch = plan.steps[node].pageFetch!
+                        for k in 0...max(block.launched, block.items.count) where !block.pruned.contains(k) {
+                            let page = StepRef(node: fetch, path: path + [k])
+                            if machine.state.looped[page] != nil { out.append(page) }
+                            if k < block.launched { walk(children[0], path + [k]) }
+                        }
                     case .foreach?: for k in 0..<block.launched { walk(children[0], path + [k]) }
                     case .parallel?: for c in children { walk(c, path) }
                     case nil: break

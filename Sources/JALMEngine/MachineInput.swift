@@ -61,4 +61,6 @@ public struct StepCall: Sendable, Hashable {
     public var locals: [String: JSONValue] = [:]
     /// The execution is a dry run: the layer previews a write or external op instead of performing it.
     public var dryRun: Bool = false
+    /// Inputs the engine sets over the rendered input (a paged foreach's page): merged, then checked.
+    public var inputPatch: JSONValue? = nil
 }

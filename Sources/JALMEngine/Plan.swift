@@ -86,6 +86,37 @@ public struct Plan: Sendable {
             if case .foreach(let f) = block, let id = f.collect {
                 steps[n].collect = steps.firstIndex { $0.step.id == id }
             }
+            if case .foreach(let f) = block, let source = f.source {
+                try addPageFetch(source, of: n, loops: innerLoops, locals: locals)
+            }
+            if case .foreach = block {
+                // The runs that belong to one iteration, and nothing deeper: what a paged loop lets go of.
+                steps[n].iterationNodes = steps.indices.filter { steps[$0].loops.last == n && steps[$0].loops.count == innerLoops.count }
+            }
+        }
+
+        /// A paged foreach's fetch: a call of its source step's op, in a one-step sequence of the loop's
+        /// own, run once per page after the first (which is the source step's own run).
+        mutating func addPageFetch(_ source: PageSource, of n: Int, loops: [Int], locals: Set<String>) throws(RunnerError) {
+            guard let s = steps.firstIndex(where: { $0.step.id == source.step && $0.undoes == nil }),
+                  let kind = PageSource.protocols[steps[s].step.qualifiedOp],
+                  let card = catalog.card(layer: steps[s].step.layer, op: steps[s].step.op) else {
+                throw RunnerError(.invalidInput, "items_from names no step that can be paged", at: source.pointer)
+            }
+            let from = steps[s].step
+            let call = Step(index: from.index, id: steps[n].step.id + Paging.fetchSuffix, layer: from.layer, op: from.op,
+                            input: from.input, timeoutMs: from.timeoutMs, retry: from.retry, pointer: from.pointer)
+            let paging = Paging(kind: kind, page: source.page, key: source.key, loop: n)
+            steps[s].paging = paging
+            let sequence = sequences.count
+            sequences.append(PlanSequence(nodes: [steps.count], owner: n))
+            var node = try PlanStep(step: call, card: card, locals: locals)
+            node.sequence = sequence
+            node.loops = loops
+            node.paging = paging
+            node.fetchesFor = n
+            steps[n].pageFetch = steps.count
+            steps.append(node)
         }
 
         /// A compensation's call: a step of the plan that is in no sequence (it runs only when the execution
@@ -187,6 +218,15 @@ public struct PlanStep: Sendable {
     public internal(set) var compensation: Int?
     /// For a compensation: the step it undoes.
     public internal(set) var undoes: Int?
+    /// A paged foreach's fetch step.
+    public internal(set) var pageFetch: Int?
+    /// For a page fetch: the foreach it fetches for.
+    public internal(set) var fetchesFor: Int?
+    /// For a paged foreach's source step and its fetch: how the call is paged.
+    public internal(set) var paging: Paging?
+    /// A foreach's steps that run once per iteration (its body's, their fallbacks' and blocks' without a
+    /// loop of their own, its page fetch).
+    public internal(set) var iterationNodes: [Int] = []
 
     public init(step: Step, card: StepCard, locals: Set<String> = []) throws(RunnerError) {
         self.step = step

@@ -77,7 +77,7 @@ extension Runner {
         let step = x.plan.steps[call.step.node]
         let prepared: StepInput.Prepared
         do {
-            prepared = try StepInput.prepare(step, vars: call.vars, outputs: call.outputs, locals: call.locals,
+            prepared = try StepInput.prepare(step, vars: call.vars, outputs: call.outputs, locals: call.locals, patch: call.inputPatch,
                                              secretNames: x.plan.capsule.secretNames, secrets: secrets)
         } catch {
             return deliver(.stepReturned(step: call.step, attempt: call.attempt, outcome: .refused(error), jitter: 0,

@@ -13,15 +13,16 @@ enum StepInput {
     }
 
     static func prepare(_ step: PlanStep, vars: [String: JSONValue], outputs: [String: JSONValue],
-                        locals: [String: JSONValue] = [:], secretNames: [String], secrets: any SecretSource)
-        throws(RunnerError) -> Prepared {
+                        locals: [String: JSONValue] = [:], patch: JSONValue? = nil, secretNames: [String],
+                        secrets: any SecretSource) throws(RunnerError) -> Prepared {
         var context = TemplateContext(vars: vars, stepOutputs: outputs, locals: locals)
         context.secrets = try values(of: secretNames, from: secrets)
         let mask = SecretMask(context.secrets)
         let at = step.step.pointer.appending("input")
         do {
-            let input = try Template.render(step.input, context: context)
-            if !step.inputChecked { try JSONSchema.validate(input, against: step.inputSchema, at: at) }
+            var input = try Template.render(step.input, context: context)
+            if let patch { input = input.merging(patch) }
+            if !step.inputChecked || patch != nil { try JSONSchema.validate(input, against: step.inputSchema, at: at) }
             return Prepared(input: input, mask: mask)
         } catch {
             throw mask.apply(error)

@@ -101,6 +101,10 @@ import Testing
                 ["id": "w", "op": "write", "compensate": ["op": "external", "retry": ["max": 2, "base": "10ms"]]],
                 ["id": "stop", "abort": ["message": "no"]],
             ]), script: ["w:compensate": [gone, .ok([:], Receipt())]])),
+        Scenario(name: "a paged foreach of writes, two pages at a time", simulator: Simulator(
+            plan: PagedForeachTests.plan(concurrency: 2, extra: [["id": "after", "op": "external"]]),
+            script: ["src": [PagedForeachTests.rows(1...2)], "each[1].each:page": [PagedForeachTests.rows(3...4)],
+                     "each[2].each:page": [PagedForeachTests.rows(5...6)], "each[3].each:page": [PagedForeachTests.empty]])),
         Scenario(name: "a cancel during the second step", simulator: Simulator(
             plan: Fixtures.plan([("a", "pure"), ("b", "external"), ("c", "pure")]), injections: [1006: .cancel(at: 0)])),
     ]

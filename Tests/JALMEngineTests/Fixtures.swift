@@ -13,9 +13,11 @@ enum Fixtures {
             c.idempotent = idempotent
             return c
         }
-        return Catalog(layers: [LayerInfo(name: "t")], cards: [
+        var query = card("query", .read)
+        query.layer = "io-db"
+        return Catalog(layers: [LayerInfo(name: "t"), LayerInfo(name: "io-db")], cards: [
             card("pure", .none), card("read", .read), card("write", .write), card("external", .external),
-            card("idem", .write, idempotent: true),
+            card("idem", .write, idempotent: true), query,
         ])
     }()
 
