@@ -141,7 +141,7 @@ let package = Package(
         // Benchmarks that print their figures (bench/README.md).
         .executableTarget(
             name: "jalm-bench",
-            dependencies: ["JALMKernel", "JALMSupervisor", "JALMWire", "JALMClient", "JALMExpr", "RenderHTMLKit", "JALMNet"],
+            dependencies: ["JALMKernel", "JALMSupervisor", "JALMWire", "JALMClient", "JALMExpr", "RenderHTMLKit", "JALMNet", "JALMDocument"],
             path: "bench/Sources/jalm-bench",
             swiftSettings: settings),
 

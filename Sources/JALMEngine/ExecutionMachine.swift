@@ -135,8 +135,21 @@ public struct ExecutionMachine: Sendable {
         // A dispatch still waiting for the journal never goes out now.
         deferred.removeAll { if case .dispatch = $0.command { true } else { false } }
         if compensateBeforeEnding(final, error, at: at) { return }
+        closeOpenBlocks(at: at)
         record(.finished(state: final, error: error), at: at, journal: .durable)
         deferUntilDurable(.finished)
+    }
+
+    /// A block still open when the execution ends (one inside a block that failed under `fail_fast`, or
+    /// any block at a cancel) ends `cancelled`, so that no view shows a finished execution with a block
+    /// still running.
+    mutating func closeOpenBlocks(at: Int64) {
+        let open = state.blocks.keys.filter { state.status(of: $0) == .open }
+        for ref in open.sorted(by: { $0.node != $1.node ? $0.node < $1.node : $0.path.lexicographicallyPrecedes($1.path) }) {
+            record(.stepFailed(step: ref, attempt: 1, state: .cancelled, dispatchedAt: state[ref].attempts.last?.dispatchedAt,
+                               receipt: Receipt(), error: RunnerError(.cancelled, "not finished: the execution ended"),
+                               retryAt: nil), at: at)
+        }
     }
 
     /// The outputs of the steps outside any foreach that ended ok, by step id.

@@ -259,4 +259,21 @@ import Testing
         }
         #expect(error.code == .unknown, "\(error)")
     }
+
+    @Test func aBlockStillOpenWhenTheExecutionEndsEndsCancelled() throws {
+        let p = Fixtures.plan(steps: [
+            ["id": "both", "parallel": [
+                "a": [["id": "each", "foreach": [1, 2, 3], "steps": [["id": "slow", "op": "read"]]]],
+                "b": [["id": "other", "op": "read"]]]],
+        ])
+        var sim = Simulator(plan: p)
+        sim.injections = [1002: .cancel(at: 0)]
+        let t = sim.run()
+        #expect(t.finished?.0 == .cancelled)
+        let view = ExecutionView.json(.init(id: Fixtures.id, intent: "t"), machine: t.machine!)
+        let states = Dictionary((view["steps"]?.arrayValue ?? []).map { ($0["id"]?.stringValue ?? "", $0["state"]) },
+                                uniquingKeysWith: { a, _ in a })
+        #expect(states["both"] == "cancelled" && states["each"] == "cancelled", "\(states)")
+        #expect(!states.values.contains("dispatched"), "\(states)")
+    }
 }

@@ -1,6 +1,6 @@
 import Foundation
 
-// jalm-bench dispatch|spawn|script|expr|render|e2e|idle|journal|engine|iofile|iodb|iohttp|foreach [--bin DIR] — prints
+// jalm-bench dispatch|spawn|script|expr|render|e2e|idle|journal|engine|iofile|iodb|iohttp|foreach|migrate [--bin DIR] — prints
 // figures (lines starting with RESULT are machine-readable). bench/run.sh builds it in release mode and runs
 // it beside the C floors (../shared/bench/pingpong.c, bench/fsync-floor.c).
 //
@@ -68,6 +68,12 @@ if mode == "foreach" {
     // Not in "all": issue 14's loop figure, a few minutes long.
     try ForeachBench.run(binDir: binDir, shareDir: shareDir, dataDir: dataDir + "/foreach",
                          items: Int(setting("JALM_BENCH_ITEMS", 10_000)), rounds: Int(setting("JALM_BENCH_ROUNDS", 3)))
+}
+if mode == "migrate" {
+    // Not in "all": issue 14's migration figure (1,000,000 rows by default), a few minutes long.
+    try MigrateBench.run(binDir: binDir, shareDir: shareDir, dataDir: dataDir + "/migrate",
+                         rows: Int(setting("JALM_BENCH_ROWS", 1_000_000)), page: Int(setting("JALM_BENCH_PAGE", 1000)),
+                         concurrency: Int(setting("JALM_BENCH_CONCURRENCY", 4)))
 }
 if mode == "iohttp" {
     // Not in "all": bench/io-http.sh runs it next to its floors (wrk, curl) against an nginx it starts.
