@@ -108,4 +108,19 @@ import Testing
         let runs = try JournalFile(daemon.dataDir).runs(id)
         #expect(runs.filter { $0.step == "w" }.count == 1 && !runs.contains { $0.step == "other" }, "\(runs)")
     }
+
+    @Test func aFallbackResumesAfterKill9WithoutRunningItsStepAgain() throws {
+        let daemon = try Daemon()
+        let (_, view) = try Self.killAndResume(daemon, [
+            ["id": "w", "layer": "io-file", "op": "write", "input": ["path": "../escape.txt", "content": "x"],
+             "on_error": ["steps": [
+                 ["id": "nap", "layer": "io-file", "op": "sys.sleep", "input": ["ms": 3000]],
+                 ["id": "after", "layer": "compute-script", "op": "sys.echo", "input": ["v": "{{ steps.nap.output.slept_ms }}"]]]]],
+            ["id": "use", "layer": "compute-script", "op": "sys.echo", "input": ["v": "{{ steps.w.output.v }}"]],
+        ], ready: { Self.state($0, "w") == "error" && Self.state($0, "nap") == "dispatched" }, endsIn: "completed")
+        let w = view["steps"]?.arrayValue?.first { $0["id"] == "w" }
+        #expect(w?["state"] == "ok" && w?["fallback"] == "ok" && w?["attempts"] == 1, "the write ran once: \(String(describing: w))")
+        #expect(view["outputs"]?["use"] == ["v": 3000], "\(view["outputs"] ?? nil)")
+        _ = daemon.terminate()
+    }
 }
