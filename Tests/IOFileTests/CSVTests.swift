@@ -41,4 +41,53 @@ import Testing
             == "plain,\"a,b\",\"q\"\"q\",\"line\nbreak\",\"cr\rx\",\r\n\"\"\r\n")
         #expect(try CSV.parse(out, delimiter: UInt8(ascii: ","), maxRecords: 10).get() == rows)
     }
+
+    func scan(_ text: String, from: Int = 0, max: Int = 100, final: Bool) -> CSV.Scan? {
+        try? CSV.scan(Array(text.utf8), from: from, line: 1, delimiter: UInt8(ascii: ","), maxRecords: max, final: final).get()
+    }
+
+    @Test func scanStopsAfterMaxRecordsJustPastTheLineEnd() throws {
+        #expect(scan("a\r\nb\r\n\nc\n", max: 2, final: true) == CSV.Scan(records: [["a"], ["b"]], end: 6, line: 3))
+        #expect(scan("a\n\nb", max: 1, final: false) == CSV.Scan(records: [["a"]], end: 2, line: 2))
+        // At the end of final bytes, `end` is their end, past blank lines and a last line without a line end.
+        #expect(scan("a\n\n", final: true) == CSV.Scan(records: [["a"]], end: 3, line: 3))
+        #expect(scan("a\nb", final: true) == CSV.Scan(records: [["a"], ["b"]], end: 3, line: 2))
+        #expect(scan("x\na\n", from: 2, final: true) == CSV.Scan(records: [["a"]], end: 4, line: 2))
+    }
+
+    @Test func scanOfBytesThatAreNotFinalLeavesTheOpenRecord() throws {
+        // No line end yet, a CR that may be the first half of a CRLF, a quote that may be doubled.
+        #expect(scan("a\nb", final: false) == CSV.Scan(records: [["a"]], end: 2, line: 2))
+        #expect(scan("a\r", final: false) == CSV.Scan(records: [], end: 0, line: 1))
+        #expect(scan("a\n\r", final: false) == CSV.Scan(records: [["a"]], end: 2, line: 2))
+        #expect(scan("a\n\"x\ny\"", final: false) == CSV.Scan(records: [["a"]], end: 2, line: 2))
+        #expect(scan("\"x\"\"", final: false) == CSV.Scan(records: [], end: 0, line: 1))
+        // Blank lines with nothing open are passed.
+        #expect(scan("a\n\n\n", final: false) == CSV.Scan(records: [["a"]], end: 4, line: 4))
+    }
+
+    /// Split anywhere, resumed from `end` with every byte: the same records and the same error lines as one parse.
+    @Test func aRecordSplitAtAnyByteParsesAsInOneScan() throws {
+        let texts = ["\u{FEFF}id,name\r\n1,\"Doe, Jane\"\r\n\r\n2,\"multi\r\nline \"\"q\"\"\"\r\n3,\n",
+                     "a,b\n\"x\ny\",2\n\n\n4,\"\"\r5,6", "\"\"\n\n\"\"", "h\n\"open\n", "h\n1\n\"x\"y\n"]
+        for text in texts {
+            let bytes = Array(text.utf8)
+            let start = bytes.starts(with: CSV.byteOrderMark) ? 3 : 0
+            let whole = CSV.scan(bytes, from: start, line: 1, delimiter: 44, maxRecords: .max, final: true)
+            for split in start...bytes.count {
+                let prefix = Array(bytes[..<split])
+                let head: CSV.Scan
+                switch CSV.scan(prefix, from: start, line: 1, delimiter: 44, maxRecords: .max, final: false) {
+                case .success(let s): head = s
+                case .failure(let m):
+                    #expect(whole == .failure(m), "\(text.debugDescription) split at \(split)")
+                    continue
+                }
+                #expect(head.end <= split)
+                let rest = CSV.scan(bytes, from: head.end, line: head.line, delimiter: 44, maxRecords: .max, final: true)
+                    .map { CSV.Scan(records: head.records + $0.records, end: $0.end, line: $0.line) }
+                #expect(rest == whole, "\(text.debugDescription) split at \(split)")
+            }
+        }
+    }
 }

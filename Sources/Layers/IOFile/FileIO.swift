@@ -23,6 +23,15 @@ enum FileIO {
         }
     }
 
+    /// Reads into `buffer` from byte `offset` of the file (pread, retried on EINTR); 0 at the end.
+    static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int) -> Result<Int, Errno.Code> {
+        while true {
+            let n = pread(fd, buffer.baseAddress!, buffer.count, off_t(offset))
+            if n >= 0 { return .success(n) }
+            if errno != EINTR { return .failure(Errno.Code(errno)) }
+        }
+    }
+
     /// Writes every byte of `bytes`; returns the errno of the first failure.
     static func writeAll(_ fd: Int32, _ bytes: some Collection<UInt8>) -> Errno.Code? {
         let e = bytes.withContiguousStorageIfAvailable { Descriptor.writeAll(fd, UnsafeRawBufferPointer($0)) }

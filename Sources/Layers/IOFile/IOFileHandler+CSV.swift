@@ -5,45 +5,73 @@ import Glibc
 import JALMWire
 
 extension IOFileHandler {
-    /// `csv.read {path, header, delimiter, max_rows, max_bytes}` → with a header row (the default)
-    /// `{columns, rows: [{column: value}], row_count}`, without `{rows: [[value]], row_count}`. Values are
-    /// strings, as CSV has no types.
-    func readCSV(_ value: JSONValue) throws(CallFailure) -> JSONValue {
-        let input = try OpInput(op: "csv.read", value, allowed: ["path", "header", "delimiter", "max_rows", "max_bytes"])
-        let path = try input.path("path")
-        let header = try input.bool("header", default: true)
-        let delimiter = try input.delimiter()
-        let maxRows = try input.limit("max_rows", setting: "max_csv_rows", settings.maxCSVRows)
-        let maxBytes = try input.maxBytes(setting: "max_read_bytes", settings.maxReadBytes)
-        let bytes = try readWhole(path, maxBytes: maxBytes, action: "read CSV from")
-        let records: [[String]]
-        switch CSV.parse(bytes, delimiter: delimiter, maxRecords: maxRows + (header ? 1 : 0)) {
-        case .success(let r): records = r
-        case .failure(.tooMany):
-            throw CallFailure(.resourceExhausted,
-                              "cannot read \"\(path.text)\" as CSV: it has more than \(maxRows) rows (max_rows)",
-                              retryable: false, details: ["path": .string(path.text), "max_rows": .int(Int64(maxRows))])
+    /// `csv.read {path, header, delimiter, max_rows, max_bytes, offset, limit}` → with a header row (the
+    /// default) `{columns, rows: [{column: value}], row_count}`, without `{rows: [[value]], row_count}`.
+    /// Values are strings, as CSV has no types. With `offset` or `limit` it reads one page
+    /// (`readCSVPage`) and adds `next_offset` and `more`; `chunkBytes` is the page's read size, for tests.
+    func readCSV(_ value: JSONValue, chunkBytes: Int = CSVWindow.chunkBytes) throws(CallFailure) -> JSONValue {
+        let input = try OpInput(op: "csv.read", value,
+                                allowed: ["path", "header", "delimiter", "max_rows", "max_bytes", "offset", "limit"])
+        let request = CSVReadRequest(
+            path: try input.path("path"),
+            header: try input.bool("header", default: true),
+            delimiter: try input.delimiter(),
+            maxRows: try input.limit("max_rows", setting: "max_csv_rows", settings.maxCSVRows),
+            maxBytes: try input.maxBytes(setting: "max_read_bytes", settings.maxReadBytes),
+            offset: try input.optionalInt("offset", in: 0...Int(Int64.max)),
+            limit: input.has("limit") ? try input.limit("limit", setting: "max_csv_rows", settings.maxCSVRows, minimum: 1) : nil)
+        if request.isPaged { return try readCSVPage(request, chunkBytes: chunkBytes) }
+        return try readWholeCSV(request)
+    }
+
+    /// The whole file, which must fit `max_bytes`; more than `max_rows` rows is `resource_exhausted`.
+    private func readWholeCSV(_ r: CSVReadRequest) throws(CallFailure) -> JSONValue {
+        let bytes = try readWhole(r.path, maxBytes: r.maxBytes, action: "read CSV from")
+        var records: [[String]]
+        switch CSV.parse(bytes, delimiter: r.delimiter, maxRecords: r.maxRows + (r.header ? 1 : 0)) {
+        case .success(let found): records = found
+        case .failure(.tooMany): throw tooManyCSVRows(r)
         case .failure(.malformed(let m)):
-            throw CallFailure(.invalidInput, "cannot read \"\(path.text)\" as CSV: line \(m.line): \(m.message)",
-                              details: ["path": .string(path.text), "line": .int(Int64(m.line))])
+            throw CallFailure(.invalidInput, "cannot read \"\(r.path.text)\" as CSV: line \(m.line): \(m.message)",
+                              details: ["path": .string(r.path.text), "line": .int(Int64(m.line))])
         }
-        guard header else {
+        guard r.header else { return .object(try csvTable(records, columns: nil, r, page: nil)) }
+        let columns = records.isEmpty ? [] : records.removeFirst()
+        try requireDistinct(columns, r)
+        return .object(try csvTable(records, columns: columns, r, page: nil))
+    }
+
+    func tooManyCSVRows(_ r: CSVReadRequest) -> CallFailure {
+        CallFailure(.resourceExhausted,
+                    "cannot read \"\(r.path.text)\" as CSV: it has more than \(r.maxRows) rows (max_rows)",
+                    retryable: false, details: ["path": .string(r.path.text), "max_rows": .int(Int64(r.maxRows))])
+    }
+
+    /// Refuses a header that names a column twice (the rows could not be objects).
+    func requireDistinct(_ columns: [String], _ r: CSVReadRequest) throws(CallFailure) {
+        guard let duplicate = Self.firstDuplicate(columns) else { return }
+        throw CallFailure(.invalidInput,
+                          "cannot read \"\(r.path.text)\" as CSV: the header names column \"\(duplicate)\" twice; use header: false",
+                          details: ["path": .string(r.path.text), "column": .string(duplicate)])
+    }
+
+    /// The output for `records` (data rows only): objects keyed by `columns`, or arrays when there are none.
+    /// `page` is where a page that does not start the file starts, for the row numbers in errors.
+    func csvTable(_ records: [[String]], columns: [String]?, _ r: CSVReadRequest, page: Int?) throws(CallFailure) -> [String: JSONValue] {
+        guard let columns else {
             return ["rows": .array(records.map { .array($0.map(JSONValue.string)) }), "row_count": .int(Int64(records.count))]
         }
-        let columns = records.first ?? []
-        if let duplicate = Self.firstDuplicate(columns) {
-            throw CallFailure(.invalidInput,
-                              "cannot read \"\(path.text)\" as CSV: the header names column \"\(duplicate)\" twice; use header: false",
-                              details: ["path": .string(path.text), "column": .string(duplicate)])
-        }
         var rows: [JSONValue] = []
-        rows.reserveCapacity(max(records.count - 1, 0))
-        for (n, record) in records.dropFirst().enumerated() {
+        rows.reserveCapacity(records.count)
+        for (n, record) in records.enumerated() {
             guard record.count == columns.count else {
+                let which = page.map { "data row \(n + 1) of the page from byte \($0)" } ?? "data row \(n + 1)"
+                var details: [String: JSONValue] = ["path": .string(r.path.text), "row": .int(Int64(n + 1))]
+                if let page { details["offset"] = .int(Int64(page)) }
                 throw CallFailure(
                     .invalidInput,
-                    "cannot read \"\(path.text)\" as CSV: data row \(n + 1) has \(record.count) fields, the header has \(columns.count)",
-                    details: ["path": .string(path.text), "row": .int(Int64(n + 1))])
+                    "cannot read \"\(r.path.text)\" as CSV: \(which) has \(record.count) fields, the header has \(columns.count)",
+                    details: .object(details))
             }
             var object: [String: JSONValue] = [:]
             for (name, field) in zip(columns, record) { object[name] = .string(field) }
