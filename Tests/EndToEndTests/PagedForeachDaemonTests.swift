@@ -53,4 +53,26 @@ import Testing
         #expect(view["outputs"]?["migrate"] == ["pages": 40, "items": 20_000], "\(view["outputs"] ?? nil)")
         #expect(try Self.count(daemon) == 20_000)
     }
+
+    @Test func aCSVFileIsWalkedPageByPageByOffset() throws {
+        let daemon = try Daemon()
+        try FileManager.default.createDirectory(atPath: daemon.dataDir + "/files/imports", withIntermediateDirectories: true)
+        var text = "id,name\r\n"
+        for i in 1...2503 { text += i == 7 ? "7,\"two\r\nlines\"\r\n" : "\(i),n\(i)\r\n" }
+        try text.write(toFile: daemon.dataDir + "/files/imports/big.csv", atomically: true, encoding: .utf8)
+        let view = try daemon.run(["steps": [
+            ["id": "table", "layer": "io-db", "op": "exec", "input": ["sql": "CREATE TABLE names (id INTEGER PRIMARY KEY, name TEXT)"]],
+            ["id": "src", "layer": "io-file", "op": "csv.read", "input": ["path": "imports/big.csv"]],
+            ["id": "each", "foreach": ["items_from": ["step": "src", "page": 500]], "as": "page", "concurrency": 3, "steps": [
+                ["id": "insert", "layer": "io-db", "op": "exec", "input": [
+                    "sql": "INSERT INTO names SELECT json_extract(value, '$.id'), json_extract(value, '$.name') FROM json_each(:rows)",
+                    "params": ["rows": "{{ page }}"]]],
+            ]],
+            ["id": "check", "layer": "io-db", "op": "query", "input": ["sql": "SELECT count(*) AS n, max(id) AS top FROM names WHERE id != 7 OR name = 'two' || char(13, 10) || 'lines'"]],
+        ]])
+        #expect(view["state"] == "completed", "\(view["error"] ?? nil)")
+        #expect(view["outputs"]?["each"] == ["pages": 6, "items": 2503], "\(view["outputs"] ?? nil)")
+        #expect(view["outputs"]?["src"]?["row_count"] == 500, "the source step's own output is the first page")
+        #expect(view["outputs"]?["check"]?["rows"]?[0] == ["n": 2503, "top": 2503], "\(view["outputs"]?["check"] ?? nil)")
+    }
 }
