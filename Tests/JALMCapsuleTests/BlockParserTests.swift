@@ -48,7 +48,7 @@ import Testing
             (["id": "s", "switch": [["when": "1 +", "steps": [read("a")]]]], "/steps/0/switch/0/when", "when:"),
             (["id": "s", "switch": [["if": "true", "steps": [read("a")]]]], "/steps/0/switch/0/if", "unknown case key"),
             (["id": "f", "foreach": [1]], "/steps/0/steps", "needs steps"),
-            (["id": "f", "foreach": 3, "steps": [read("a")]], "/steps/0/foreach", "a list or a template"),
+            (["id": "f", "foreach": 3, "steps": [read("a")]], "/steps/0/foreach", "a list, a template that gives one"),
             (["id": "f", "foreach": [1], "concurrency": 0, "steps": [read("a")]], "/steps/0/concurrency", "from 1 to 1024"),
             (["id": "f", "foreach": [1], "concurrency": 1025, "steps": [read("a")]], "/steps/0/concurrency", "from 1 to 1024"),
             (["id": "f", "foreach": [1], "as": "vars", "steps": [read("a")]], "/steps/0/as", "other than vars"),
