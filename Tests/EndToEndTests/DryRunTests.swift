@@ -45,6 +45,17 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: daemon.dataDir + "/files/dry/out.txt"))
     }
 
+    @Test func aDryRunMessageToAServerThatIsNotConfiguredFailsAsTheRealCallWould() throws {
+        let daemon = try Daemon()
+        let (status, view) = try daemon.request("POST", "/exec?wait=30&dry_run=1", json: ["steps": [
+            ["id": "mail", "layer": "notify-mq", "op": "email",
+             "input": ["server": "nowhere", "to": "ops@example.test", "subject": "x", "text": "x"]],
+        ]])
+        #expect(status == 200 && view["state"] == "failed", "\(view)")
+        #expect(view["error"]?["code"] == "not_found", "\(view)")
+        #expect(view["error"]?["message"]?.stringValue?.contains("no smtp server named \"nowhere\"") == true, "\(view)")
+    }
+
     @Test func aDryRunResumesAsADryRunAfterKill9() throws {
         let daemon = try Daemon()
         let (s, r) = try daemon.request("POST", "/exec?dry_run=true", json: ["steps": [
