@@ -11,7 +11,8 @@ public enum Include {
     static let defaultPointer = JSONPointer(["steps"])
 }
 
-/// The bounds of one expansion. Named here, not in jalmd.yml: they protect the daemon, not a policy.
+/// The bounds of one expansion; jalmd.yml sets them (`include_max_depth`, `include_max_fragment_bytes`,
+/// `include_max_expanded_bytes`).
 public struct IncludeLimits: Sendable, Hashable {
     /// How many fragments deep includes may nest: a capsule's own include is depth 1.
     public var maxDepth = 8

@@ -130,6 +130,9 @@ extension Kernel {
             "drain_timeout": "\(c.runner.drainTimeout)", "journal_sync": "\(c.journalSynchronous)",
             "idempotency_retention": "\(c.runner.idempotencyRetention)",
             "journal_group_delay": "\(c.journalGroupDelay)",
+            "include_max_depth": "\(c.runner.includeLimits.maxDepth)",
+            "include_max_fragment_bytes": "\(c.runner.includeLimits.maxFragmentBytes)",
+            "include_max_expanded_bytes": "\(c.runner.includeLimits.maxExpandedBytes)",
             "sandbox": c.sandbox.rawValue, "service_user": c.serviceUser ?? "", "cgroup_root": c.cgroupRoot,
             "secrets_dir": c.secretsDirectory ?? "",
         ]

@@ -112,6 +112,9 @@ public struct KernelConfig: Sendable {
                     throw RunnerError(.invalidInput, "\(name): idempotency_retention must be from 1s to 90 days", at: at)
                 }
                 runner.idempotencyRetention = d
+            case "include_max_depth": runner.includeLimits.maxDepth = try int(1...64)
+            case "include_max_fragment_bytes": runner.includeLimits.maxFragmentBytes = try int(1024...64 << 20)
+            case "include_max_expanded_bytes": runner.includeLimits.maxExpandedBytes = try int(65_536...256 << 20)
             case "sandbox":
                 guard let mode = try string().flatMap(SandboxMode.init(rawValue:)) else {
                     throw RunnerError(.invalidInput, "\(name): sandbox must be enforce, degraded or off", at: at)

@@ -80,6 +80,18 @@ import Testing
         #expect(changed.status == 409 && Self.json(changed)["details"]?["execution_id"] == id, "\(Self.json(changed))")
     }
 
+    @Test func include_max_depthInJalmdYmlBoundsTheNesting() throws {
+        let daemon = try Daemon(config: "include_max_depth: 1")
+        try Self.write(daemon, "fragments/inner.yml", "steps: [{id: deep, layer: compute-script, op: sys.echo, input: {}}]\n")
+        try Self.write(daemon, "fragments/outer.yml", "include: {i: fragments/inner.yml}\nsteps: [{include: i}]\n")
+        try Self.write(daemon, "fragments/flat.yml", "steps: [{id: flat, layer: compute-script, op: sys.echo, input: {}}]\n")
+        let flat = try Self.post(daemon, Array("include: {f: fragments/flat.yml}\nsteps: [{include: f}]".utf8), query: "?wait=20")
+        #expect(flat.status == 200 && Self.json(flat)["state"] == "completed", "depth 1 runs: \(Self.json(flat))")
+        let deep = try Self.post(daemon, Array("include: {o: fragments/outer.yml}\nsteps: [{include: o}]".utf8))
+        #expect(deep.status == 422, "\(Self.json(deep))")
+        #expect(Self.json(deep)["detail"]?.stringValue?.contains("includes nest at most 1 deep") == true, "\(Self.json(deep))")
+    }
+
     @Test func aBadIncludeIsA422AtItsPointerAndLintSeesTheFragments() throws {
         let daemon = try Daemon()
         try Self.write(daemon, "fragments/a.yml", "include: {b: fragments/b.yml}\nsteps: [{include: b}]\n")

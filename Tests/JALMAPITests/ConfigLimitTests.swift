@@ -27,6 +27,25 @@ import Testing
         }
     }
 
+    @Test func theIncludeLimitsAreSetAtTheirEdges() throws {
+        let edges: [(key: String, low: Int64, high: Int64, read: (KernelConfig) -> Int)] = [
+            ("include_max_depth", 1, 64, { $0.runner.includeLimits.maxDepth }),
+            ("include_max_fragment_bytes", 1024, 64 << 20, { $0.runner.includeLimits.maxFragmentBytes }),
+            ("include_max_expanded_bytes", 65_536, 256 << 20, { $0.runner.includeLimits.maxExpandedBytes }),
+        ]
+        for e in edges {
+            for v in [e.low, e.high] {
+                var config = KernelConfig(dataDirectory: "/tmp/unused", shareDirectory: "/tmp/unused", binDirectory: "/tmp/unused")
+                try config.apply(file: [e.key: .int(v)], name: "jalmd.yml")
+                #expect(e.read(config) == Int(v), "\(e.key) \(v)")
+            }
+            for v in [e.low - 1, e.high + 1] {
+                var config = KernelConfig(dataDirectory: "/tmp/unused", shareDirectory: "/tmp/unused", binDirectory: "/tmp/unused")
+                #expect(throws: RunnerError.self, "\(e.key) \(v)") { try config.apply(file: [e.key: .int(v)], name: "jalmd.yml") }
+            }
+        }
+    }
+
     @Test func journalGroupDelayIsFromZeroToOneSecond() throws {
         #expect(try applied("journal_group_delay", "0ms").journalGroupDelay == .zero)
         #expect(try applied("journal_group_delay", "1s").journalGroupDelay == .seconds(1))
