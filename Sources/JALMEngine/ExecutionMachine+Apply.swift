@@ -30,8 +30,7 @@ extension ExecutionMachine.State {
             block.items = items ?? []
             blocks[i] = block
             // A paged foreach's first page is its source step's output.
-            if let fetch = plan.steps[i.node].pageFetch, let paging = plan.steps[fetch].paging {
-                let source = plan.steps.firstIndex { $0.paging == paging && $0.fetchesFor == nil }!
+            if let source = plan.steps[i.node].pageSource, let paging = plan.steps[source].paging {
                 let output = self[StepRef(node: source, path: Array(i.path.prefix(plan.steps[source].loops.count)))].output
                 addPage(output ?? ["rows": []], to: i, paging)
             }

@@ -31,7 +31,7 @@ extension ExecutionMachine {
             case .running, .awaitingJournal, .retrying, .open: return
             }
         }
-        end(ending.state, endingError(ending.error, failedCompensations: failed), at: at)
+        end(ending.state, naming(failed, in: ending.error), at: at)
     }
 
     /// The run of the compensation of step run `ref`.
@@ -41,7 +41,7 @@ extension ExecutionMachine {
 
     /// The execution's error, with the compensations that failed named after it: what was not undone needs
     /// a person.
-    func endingError(_ error: RunnerError?, failedCompensations failed: [StepRef]) -> RunnerError? {
+    func naming(_ failed: [StepRef], in error: RunnerError?) -> RunnerError? {
         guard !failed.isEmpty else { return error }
         var e = error ?? RunnerError(.internal, "the execution failed")
         let names = failed.map { plan.address(of: $0) }

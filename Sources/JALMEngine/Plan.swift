@@ -89,7 +89,7 @@ public struct Plan: Sendable {
             if case .foreach(let f) = block, let source = f.source {
                 try addPageFetch(source, of: n, loops: innerLoops, locals: locals)
             }
-            if case .foreach = block {
+            if steps[n].pageFetch != nil {
                 // The runs that belong to one iteration, and nothing deeper: what a paged loop lets go of.
                 steps[n].iterationNodes = steps.indices.filter { steps[$0].loops.last == n && steps[$0].loops.count == innerLoops.count }
             }
@@ -108,6 +108,7 @@ public struct Plan: Sendable {
                             input: from.input, timeoutMs: from.timeoutMs, retry: from.retry, pointer: from.pointer)
             let paging = Paging(kind: kind, page: source.page, key: source.key, loop: n)
             steps[s].paging = paging
+            steps[n].pageSource = s
             let sequence = sequences.count
             sequences.append(PlanSequence(nodes: [steps.count], owner: n))
             var node = try PlanStep(step: call, card: card, locals: locals)
@@ -218,14 +219,15 @@ public struct PlanStep: Sendable {
     public internal(set) var compensation: Int?
     /// For a compensation: the step it undoes.
     public internal(set) var undoes: Int?
-    /// A paged foreach's fetch step.
+    /// A paged foreach's fetch step, and its source step (whose output is the first page).
     public internal(set) var pageFetch: Int?
+    public internal(set) var pageSource: Int?
     /// For a page fetch: the foreach it fetches for.
     public internal(set) var fetchesFor: Int?
     /// For a paged foreach's source step and its fetch: how the call is paged.
     public internal(set) var paging: Paging?
-    /// A foreach's steps that run once per iteration (its body's, their fallbacks' and blocks' without a
-    /// loop of their own, its page fetch).
+    /// A paged foreach's steps that run once per iteration (its body's, their fallbacks' and blocks'
+    /// without a loop of their own, its page fetch): what it lets go of when an iteration ends.
     public internal(set) var iterationNodes: [Int] = []
 
     public init(step: Step, card: StepCard, locals: Set<String> = []) throws(RunnerError) {
