@@ -15,7 +15,6 @@ import Testing
         Simulator(plan: plan, script: script).run()
     }
 
-    func addresses(_ t: Simulator.Trace, _ plan: Plan) -> [String] { t.calls.map { plan.address(of: $0.step) } }
 
     @Test func aSwitchRunsTheFirstCaseThatHoldsAndGivesItsLastOutput() throws {
         func plan(_ total: Int) -> Plan {

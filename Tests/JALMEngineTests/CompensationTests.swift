@@ -11,8 +11,6 @@ import Testing
     static let rejected = StepOutcome.failed(RunnerError(.upstreamError, "400", retryable: false), Receipt())
     static let flaky = StepOutcome.failed(RunnerError(.layerUnavailable, "gone"), Receipt())
 
-    func addresses(_ t: Simulator.Trace, _ plan: Plan) -> [String] { t.calls.map { plan.address(of: $0.step) } }
-    func view(_ t: Simulator.Trace) -> JSONValue { ExecutionView.json(.init(id: Fixtures.id, intent: "t"), machine: t.machine!) }
 
     /// reserve → charge → ship, each undoable but ship.
     static func saga(meta: JSONValue? = nil) -> Plan {

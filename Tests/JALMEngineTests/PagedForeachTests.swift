@@ -26,7 +26,6 @@ import Testing
         ] + extra)
     }
 
-    func addresses(_ t: Simulator.Trace, _ plan: Plan) -> [String] { t.calls.map { plan.address(of: $0.step) } }
 
     @Test func pagesAreFetchedFromWhereTheLastEndedUntilAShortOne() throws {
         let p = Self.plan()

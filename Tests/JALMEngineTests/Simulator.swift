@@ -131,3 +131,9 @@ extension MachineInput {
         }
     }
 }
+
+/// The addresses of the calls a run made, in order.
+func addresses(_ t: Simulator.Trace, _ plan: Plan) -> [String] { t.calls.map { plan.address(of: $0.step) } }
+
+/// `GET /exec/{id}`'s view of where a run ended.
+func view(_ t: Simulator.Trace) -> JSONValue { ExecutionView.json(.init(id: Fixtures.id, intent: "t"), machine: t.machine!) }
