@@ -59,6 +59,18 @@ import Testing
         #expect(t.machine?.outputs["each"] == ["pages": 0, "items": 0])
     }
 
+    @Test func aSkippedSourceGivesAnEmptyLoop() throws {
+        let p = Fixtures.plan(steps: [
+            ["id": "src", "layer": "io-db", "op": "query", "when": "$.vars.run == true",
+             "input": ["sql": "SELECT id FROM t WHERE id > :after ORDER BY id LIMIT :limit", "params": ["after": 0]]],
+            ["id": "each", "foreach": ["items_from": ["step": "src", "page": 2]], "steps": [["id": "w", "op": "write"]]],
+        ], vars: ["run": false])
+        let t = Simulator(plan: p).run()
+        #expect(t.finished?.0 == .completed)
+        #expect(addresses(t, p).isEmpty)
+        #expect(t.machine?.outputs["each"] == ["pages": 0, "items": 0])
+    }
+
     @Test func endedIterationsAreLetGoOfSoTheStateStaysSmall() throws {
         let p = Self.plan(page: 5, concurrency: 4)
         var script: [String: [StepOutcome]] = ["src": [Self.rows(1...5)]]
