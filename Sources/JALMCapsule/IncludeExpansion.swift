@@ -69,16 +69,17 @@ public struct IncludeExpansion: Sendable {
     /// Whether the bytes hold `include` (a key of it cannot be written otherwise, but for a JSON escape, which
     /// the parser then refuses as an unknown step key, or accepts as an unused map).
     static func mentionsInclude(_ body: [UInt8]) -> Bool {
-        let word = Array(Include.key.utf8)
+        let word = includeBytes
         guard body.count >= word.count else { return false }
-        var i = 0
-        let last = body.count - word.count
-        while i <= last {
-            if body[i] == word[0], body[i + 1] == word[1], Array(body[i..<(i + word.count)]) == word { return true }
-            i += 1
+        // Every submission passes here: compare in place, without a slice or an array per candidate.
+        outer: for i in 0...(body.count - word.count) where body[i] == word[0] {
+            for j in 1..<word.count where body[i + j] != word[j] { continue outer }
+            return true
         }
         return false
     }
+
+    private static let includeBytes = Array(Include.key.utf8)
 }
 
 extension JSONValue {
