@@ -89,7 +89,7 @@ extension ExecutionMachine {
 
     /// One look at a block; true when it ended.
     private mutating func settleOnce(_ ref: StepRef, at: Int64) -> Bool {
-        if state[ref].fallback == .running { return settleFallback(ref, at: at) }
+        if state.fallback(of: ref) == .running { return settleFallback(ref, at: at) }
         let step = plan.steps[ref.node]
         switch step.step.block! {
         case .switch:
@@ -204,7 +204,7 @@ extension ExecutionMachine {
     /// The sequences of a block that started: a switch's chosen case, a foreach's iterations started so far,
     /// a parallel's branches; or the fallback, while one runs in place of the block or step.
     func innerScopes(_ ref: StepRef) -> [Scope] {
-        if state[ref].fallback == .running, let scope = fallbackScope(of: ref) { return [scope] }
+        if state.fallback(of: ref) == .running, let scope = fallbackScope(of: ref) { return [scope] }
         let step = plan.steps[ref.node]
         switch step.step.block {
         case .switch?:

@@ -14,7 +14,7 @@ extension ExecutionMachine {
 
     /// After a step's failure is recorded: its fallback starts, or its sequence sees the failure.
     mutating func moveOn(afterFailureOf i: StepRef, at: Int64) {
-        if let scope = fallbackScope(of: i), state[i].fallback == .running {
+        if let scope = fallbackScope(of: i), state.fallback(of: i) == .running {
             return advance(scope, at: at)
         }
         advance(scope(of: i), at: at)

@@ -191,7 +191,7 @@ extension ExecutionMachine {
     /// these, from the step inside it that failed.
     func endingError(_ i: StepRef, _ attempt: Attempt) -> RunnerError {
         // A step whose fallback failed ends with the fallback's error, made when it failed.
-        if case .failed(let error)? = state[i].fallback { return error }
+        if case .failed(let error)? = state.fallback(of: i) { return error }
         let step = plan.steps[i.node]
         guard var error = attempt.error else {
             return RunnerError(.internal, "step \(plan.address(of: i)) failed", at: step.step.pointer)

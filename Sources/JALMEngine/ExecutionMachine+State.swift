@@ -56,6 +56,11 @@ extension ExecutionMachine {
         public func status(of ref: StepRef) -> StepStatus {
             ref.path.isEmpty ? steps[ref.node].status : looped[ref]?.status ?? .pending
         }
+
+        /// Where a run's fallback is, read without copying its attempts (every settle of a block asks).
+        public func fallback(of ref: StepRef) -> FallbackState? {
+            ref.path.isEmpty ? steps[ref.node].fallback : looped[ref]?.fallback
+        }
     }
 
     /// A block that started.

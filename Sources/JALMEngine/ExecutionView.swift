@@ -102,7 +102,7 @@ public enum ExecutionView {
                     case nil: break
                     }
                 }
-                if let fallback = plan.steps[node].fallback, machine.state[ref].fallback != nil { walk(fallback, path) }
+                if let fallback = plan.steps[node].fallback, machine.state.fallback(of: ref) != nil { walk(fallback, path) }
             }
         }
         walk(0, [])
